@@ -89,7 +89,7 @@ import_base() {
 	[[ -f "$src/Makefile" && -f "$src/mm/mmap.c" ]] || die "unexpected tarball layout in $deb"
 
 	log "importing into git (about 1 min)"
-	git_fixed -C "$src" init -q -b base
+	git_fixed -C "$src" init -q -b import
 	# Debian's top-level .gitignore ignores everything, hence -f.
 	git_fixed -C "$src" add -f -A .
 	git_fixed -C "$src" commit -q --no-verify -m "Linux $(kernel_version "$src") from Debian $BASE_DEB_PACKAGE $ver

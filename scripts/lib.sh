@@ -55,3 +55,45 @@ git_fixed() {
 	git -c core.autocrlf=false -c core.fileMode=true -c core.symlinks=true \
 	    -c commit.gpgSign=false -c tag.gpgSign=false "$@"
 }
+
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PATCH_DIR="$REPO_DIR/patches"
+
+# The patches of the series, in order, as listed in patches/series.
+series_patches() {
+	local dir="${1:-$PATCH_DIR}" line
+
+	[[ -f "$dir/series" ]] || die "no series file in $dir"
+	while IFS= read -r line || [[ -n "$line" ]]; do
+		line="${line%%#*}"
+		line="${line//[[:space:]]/}"
+		[[ -n "$line" ]] || continue
+		[[ -f "$dir/$line" ]] || die "$dir/series lists $line, which does not exist"
+		printf '%s\n' "$dir/$line"
+	done <"$dir/series"
+}
+
+# Make sure the base is imported; print its repository directory.
+ensure_base() {
+	local out
+
+	out=$("$REPO_DIR/scripts/get-base.sh" --quiet) || exit 1
+	printf '%s\n' "${out%%$'\n'*}"
+}
+
+# Remove a work tree made by apply-series.sh, if there is one.
+remove_worktree() {
+	local base="$1" dir="$2"
+
+	if [[ -e "$dir" ]]; then
+		git -C "$base" worktree remove --force "$dir" 2>/dev/null || rm -rf "$dir"
+	fi
+	git -C "$base" worktree prune
+}
+
+# Seconds since $1 (from $SECONDS), as "1m23s".
+elapsed() {
+	local s=$((SECONDS - $1))
+
+	printf '%dm%02ds' $((s / 60)) $((s % 60))
+}
