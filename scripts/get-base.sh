@@ -92,13 +92,12 @@ import_base() {
 	git_fixed -C "$src" init -q -b import
 	# Debian's top-level .gitignore ignores everything, hence -f.
 	git_fixed -C "$src" add -f -A .
-	git_fixed -C "$src" commit -q --no-verify -m "Linux $(kernel_version "$src") from Debian $BASE_DEB_PACKAGE $ver
+	git_fixed -C "$src" -c gc.auto=0 commit -q --no-verify -m "Linux $(kernel_version "$src") from Debian $BASE_DEB_PACKAGE $ver
 
 Imported unmodified from $BASE_DEB_PACKAGE.tar.xz of
 ${BASE_DEB_PACKAGE}_${ver}_all.deb."
 	commit=$(git -C "$src" rev-parse HEAD)
 	git_fixed -C "$src" tag base "$commit"
-	git -C "$src" gc -q --auto
 	mkdir -p "$(dirname "$repo")"
 	mv "$src" "$repo"
 }
