@@ -14,10 +14,13 @@ usage() {
 	cat <<EOT
 Usage: $PROG [OPTIONS]
 
-Create a fresh git work tree of the pinned base (see get-base.sh) and apply
-the patches listed in patches/series to it with 'git am'.  An existing work
-tree at the same place is replaced.  On a patch that does not apply, the
-work tree is removed again and the script fails, naming the patch.
+Apply the patches listed in patches/series with 'git am' onto the pinned base
+(see get-base.sh) and leave the result in a git work tree.  The patches are
+applied in a scratch work tree; the target work tree is then created, or, if
+it exists, reset and checked out at the result, which rewrites only the files
+that differ (builds in it stay incremental).  Local changes in it are lost.
+On a patch that does not apply, the script fails naming the patch and the
+target work tree is left as it was.
 
 Options:
   -o, --work-dir DIR   where to create the work tree
@@ -34,9 +37,28 @@ Output (stdout): the work tree directory.
 EOT
 }
 
+# reset_worktree BASE DIR [COMMIT]: make DIR a clean work tree of BASE at
+# COMMIT (default: the base tag), reusing it if it already is one.
+reset_worktree() {
+	local base="$1" dir="$2" commit="${3:-$BASE_REF}" top
+
+	top=$(git -C "$dir" rev-parse --show-toplevel 2>/dev/null || true)
+	if [[ "$top" == "$dir" ]] &&
+	   [[ "$(git -C "$dir" rev-parse --git-common-dir 2>/dev/null)" -ef "$base/.git" ]]; then
+		git -C "$dir" am --abort >/dev/null 2>&1 || true
+		git -C "$dir" checkout -q -f --detach "$commit"
+		git -C "$dir" clean -q -f -d
+		return 0
+	fi
+	remove_worktree "$base" "$dir"
+	mkdir -p "$(dirname "$dir")"
+	git -C "$base" worktree add -q --detach "$dir" "$commit" ||
+		die "could not create a work tree at $dir"
+}
+
 main() {
 	local work="$CACHE_DIR/work/series" upto="" pick="" none=0 quiet=0 opts
-	local base i p n patches=() chosen=()
+	local base i p n scratch commit patches=() chosen=()
 
 	opts=$(getopt -o ho:n:p:d:q -l help,work-dir:,upto:,pick:,none,patches:,quiet -n "$PROG" -- "$@") ||
 		{ usage >&2; exit 2; }
@@ -78,23 +100,27 @@ main() {
 	case "$work/" in
 	"$REPO_DIR"/*) die "the work tree must be outside this repository: $work" ;;
 	esac
-	mkdir -p "$(dirname "$work")"
-	remove_worktree "$base" "$work"
-	git -C "$base" worktree add -q --detach "$work" "$BASE_REF" ||
-		die "could not create a work tree at $work"
+	scratch="$CACHE_DIR/work/.scratch"
+	[[ "$work" != "$scratch" ]] || die "$scratch is reserved"
 
+	# git am runs in a scratch work tree; the target work tree is then
+	# moved to the result with a checkout, which rewrites only the files
+	# that differ, so that builds in it stay incremental.
+	reset_worktree "$base" "$scratch"
 	i=0
 	for p in "${chosen[@]}"; do
 		i=$((i + 1))
 		[[ $quiet -eq 1 ]] || log "applying [$i/${#chosen[@]}] ${p##*/}"
-		if ! git_fixed -C "$work" am -q --committer-date-is-author-date "$p" >"$work.am.log" 2>&1; then
-			git -C "$work" am --abort >/dev/null 2>&1 || true
-			remove_worktree "$base" "$work"
-			die "${p##*/} does not apply: $(grep -m1 -E 'error|patch failed' "$work.am.log" || tail -n1 "$work.am.log") (work tree removed)"
+		if ! git_fixed -C "$scratch" am -q --committer-date-is-author-date "$p" >"$scratch.am.log" 2>&1; then
+			git -C "$scratch" am --abort >/dev/null 2>&1 || true
+			die "${p##*/} does not apply: $(grep -m1 -E 'error|patch failed' "$scratch.am.log" || tail -n1 "$scratch.am.log") (nothing changed in $work)"
 		fi
 	done
-	rm -f "$work.am.log"
-	[[ $quiet -eq 1 ]] || log "applied ${#chosen[@]} patch(es) onto $(git -C "$base" rev-parse --short "$BASE_REF") in $work"
+	rm -f "$scratch.am.log"
+	commit=$(git -C "$scratch" rev-parse HEAD)
+
+	reset_worktree "$base" "$work" "$commit"
+	[[ $quiet -eq 1 ]] || log "applied ${#chosen[@]} patch(es) onto $(git -C "$base" rev-parse --short "$BASE_REF") in $work (HEAD $(git -C "$work" rev-parse --short HEAD))"
 	printf '%s\n' "$work"
 }
 

@@ -162,7 +162,7 @@ kernel_doc_function() {
 
 	out=$(cd "$tree" && scripts/kernel-doc -rst -function "$func" "$file" 2>&1)
 	printf '%s\n' "$out"
-	grep -q "^\.\. c:function::.*\b$func(" <<<"$out" && ! grep -q 'warning' <<<"$out"
+	grep -qE "^\.\. c:function::.*\b$func ?\(" <<<"$out" && ! grep -q 'warning' <<<"$out"
 }
 
 grep_absent() {
