@@ -99,7 +99,7 @@ arch_field() {
 
 # build_kernel NAME TREE: configure (once) and build in the per-arch dir.
 build_kernel() {
-	local name="$1" tree="$2" arch cross how out stamp cc make_cmd=()
+	local name="$1" tree="$2" arch cross how out cc make_cmd=()
 
 	arch=$(arch_field "$name" 1)
 	cross=$(arch_field "$name" 2)
@@ -112,20 +112,18 @@ build_kernel() {
 	make_cmd=(make -s -C "$tree" O="$out" ARCH="$arch" -j"$JOBS" CC="$cc")
 	[[ -n "$cross" ]] && make_cmd+=(CROSS_COMPILE="$cross")
 
-	stamp="$how $(sha256sum "$CHECK_CONFIG" | cut -c1-16)"
-	if [[ ! -f "$out/.config" || "$(cat "$out/.forkfix-config" 2>/dev/null)" != "$stamp" ]]; then
-		case "$how" in
-		tinyconfig+check.config)
-			"${make_cmd[@]}" tinyconfig >/dev/null
-			"$tree/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$CHECK_CONFIG" >/dev/null
-			"${make_cmd[@]}" olddefconfig
-			;;
-		*)
-			"${make_cmd[@]}" "$how"
-			;;
-		esac
-		printf '%s\n' "$stamp" >"$out/.forkfix-config"
-	fi
+	case "$how" in
+	tinyconfig+check.config)
+		# Regenerated at every step: a patch may add a symbol the
+		# fragment sets.  Unchanged options cause no rebuild.
+		"${make_cmd[@]}" tinyconfig >/dev/null
+		"$tree/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$CHECK_CONFIG" >/dev/null
+		"${make_cmd[@]}" olddefconfig
+		;;
+	*)
+		[[ -f "$out/.config" ]] || "${make_cmd[@]}" "$how"
+		;;
+	esac
 	"${make_cmd[@]}"
 }
 
