@@ -82,6 +82,7 @@ run_kunit() {
 	     --qemu_args="-accel tcg"
 	     --make_options="CC=$cc")
 	[[ -n "$cross" ]] && cmd+=(--cross_compile="$cross")
+	mkdir -p "$CACHE_DIR/build/kunit-$TREE_NAME-$arch"
 	(cd "$tree" && "${cmd[@]}") >"$log" 2>&1 || true
 }
 
