@@ -50,22 +50,7 @@ Options:
 EOT
 }
 
-PASSED=0
-FAILED=0
 LOG_DIR="$CACHE_DIR/logs/check"
-
-# report NAME STATUS [DETAIL]
-report() {
-	local name="$1" status="$2" detail="${3:-}"
-
-	if [[ "$status" == 0 ]]; then
-		PASSED=$((PASSED + 1))
-		printf 'PASS  %s%s\n' "$name" "${detail:+ ($detail)}"
-	else
-		FAILED=$((FAILED + 1))
-		printf 'FAIL  %s%s\n' "$name" "${detail:+ ($detail)}"
-	fi
-}
 
 # check NAME LOGNAME CMD...: run CMD with its output in a log, report it.
 check() {

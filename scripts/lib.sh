@@ -97,3 +97,20 @@ elapsed() {
 
 	printf '%dm%02ds' $((s / 60)) $((s % 60))
 }
+
+# The PASS/FAIL lines of the check scripts and their "N passed, N failed"
+# totals.  report NAME STATUS [DETAIL]: STATUS 0 is a pass.
+PASSED=0
+FAILED=0
+
+report() {
+	local name="$1" status="$2" detail="${3:-}"
+
+	if [[ "$status" == 0 ]]; then
+		PASSED=$((PASSED + 1))
+		printf 'PASS  %s%s\n' "$name" "${detail:+ ($detail)}"
+	else
+		FAILED=$((FAILED + 1))
+		printf 'FAIL  %s%s\n' "$name" "${detail:+ ($detail)}"
+	fi
+}

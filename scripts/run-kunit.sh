@@ -38,19 +38,6 @@ Options:
 EOT
 }
 
-PASSED=0
-FAILED=0
-
-report() {
-	if [[ "$2" == 0 ]]; then
-		PASSED=$((PASSED + 1))
-		printf 'PASS  %s\n' "$1"
-	else
-		FAILED=$((FAILED + 1))
-		printf 'FAIL  %s\n' "$1"
-	fi
-}
-
 # prepare_tree NAME: make the work tree for "patched" or "base"; print it.
 prepare_tree() {
 	local name="$1" n
