@@ -1,0 +1,498 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build a debug kernel (Kconfig.fragment: the fork_dup_mmap KUnit suite,
+# KASAN, DEBUG_VM, lockdep, kmemleak, fault injection) with the series, boot
+# it under QEMU (TCG) for x86_64 and arm64 with a small static init
+# (scripts/qemu-init.c), and check the results: the KUnit suite at boot and
+# again from debugfs with fault injection on, a fork() sweep over every
+# fault-injection point, kmemleak, and no splat in the console.
+set -euo pipefail
+
+PROG=$(basename "$0")
+REPO=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+source "$REPO/scripts/lib.sh"
+
+ARCHES_KNOWN=(x86_64 arm64)
+DEFAULT_TIMEOUT=1500
+SUITE="fork_dup_mmap"
+SWEEP_PARAM="each allocation in turn"
+
+usage() {
+	cat <<EOT
+Usage: $PROG [OPTIONS]
+
+Build the series with Kconfig.fragment, boot it under QEMU (TCG) and check:
+  - the $SUITE KUnit suite at boot: every case passes;
+  - the suite again from debugfs, with failslab and fail_page_alloc set up
+    for task-local fail-nth: its allocation sweep runs and passes;
+  - a fork() sweep: fail-nth = 1, 2, ... around fork() until it succeeds,
+    on a parent with the VMA kinds of the suite; parent checked after every
+    failed fork, the child's copy after every fork that succeeded;
+  - a kmemleak scan finds nothing, and the console has no splat (BUG,
+    WARNING, KASAN, lockdep, kmemleak, Bad rss-counter, non-zero
+    pgtables_bytes, Oops, panic).
+Prints a summary per architecture, writes summary.json and every console log
+to the results directory, and exits non-zero if anything failed.
+
+With --base, runs the pinned base with only the test patch instead: the
+negative control.  The suite must report failures there, so the run exits
+non-zero and lists them.
+
+Missing packages are installed with apt-get when run as root; otherwise the
+apt-get line to run is printed.  Trees, build directories and logs live under
+$CACHE_DIR (FORKFIX_CACHE), never in this repository.
+
+Options:
+  -a, --arch ARCH     x86_64, arm64 or all (default: all)
+      --base          run the base plus the test patch (negative control)
+  -j, --jobs N        make -j (default: $(nproc))
+  -r, --results DIR   results directory (default: $CACHE_DIR/results/qemu-<tree>-<time>)
+  -k, --keep          also keep the kernel image, initramfs and QEMU command
+                      line of every boot in the results directory
+  -t, --timeout SEC   time limit of one boot (default: $DEFAULT_TIMEOUT)
+      --no-install    never run apt-get, only say what is missing
+  -h, --help          show this help
+EOT
+}
+
+# stage NAME: print a progress line with the time since the arch began.
+stage() {
+	printf '%s: [%s %s +%s] %s\n' "$PROG" "$ARCH" "$TREE" "$(elapsed "$ARCH_START")" "$*" >&2
+}
+
+# Record how long a stage took: stage_time NAME START.
+stage_time() {
+	STAGE_TIMES+=("$1=$((SECONDS - $2))")
+}
+
+# --- Requirements ---------------------------------------------------------
+
+# What each arch needs, as "test:package" pairs; a test is a command name or
+# an absolute path of a file.
+requirements() {
+	local arch="$1"
+
+	printf '%s\n' git:git make:make gcc:gcc bc:bc flex:flex bison:bison perl:perl \
+		python3:python3 timeout:coreutils xz:xz-utils apt-get:apt \
+		/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev \
+		ccache:ccache
+	case "$arch" in
+	x86_64)
+		printf '%s\n' qemu-system-x86_64:qemu-system-x86 \
+			/usr/share/qemu/qboot.rom:qemu-system-data \
+			/usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
+		;;
+	arm64)
+		printf '%s\n' qemu-system-aarch64:qemu-system-arm \
+			aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+			/usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross
+		;;
+	esac
+}
+
+# Install (as root) or name (otherwise) the packages the arches need.
+ensure_requirements() {
+	local arch pair test pkg missing=() cmd
+
+	for arch in "$@"; do
+		while IFS= read -r pair; do
+			test="${pair%%:*}"
+			pkg="${pair#*:}"
+			if [[ "$test" == /* ]]; then
+				[[ -e "$test" ]] && continue
+			else
+				command -v "$test" >/dev/null 2>&1 && continue
+			fi
+			[[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
+		done < <(requirements "$arch")
+	done
+	[[ ${#missing[@]} -eq 0 ]] && return 0
+
+	cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
+	if [[ $EUID -ne 0 || $NO_INSTALL -eq 1 ]]; then
+		die "missing packages; run: ${cmd[*]}"
+	fi
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null ||
+		die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive "${cmd[@]}" >/dev/null ||
+		die "apt-get install failed: ${cmd[*]}"
+}
+
+# --- Kernel ---------------------------------------------------------------
+
+arch_vars() {
+	local arch="$1"
+
+	case "$arch" in
+	x86_64)
+		CROSS=""
+		IMAGE=arch/x86/boot/bzImage
+		IMAGE_TARGET=bzImage
+		CONSOLE=ttyS0
+		QEMU_CMD=(qemu-system-x86_64 -bios qboot.rom)
+		;;
+	arm64)
+		CROSS=aarch64-linux-gnu-
+		IMAGE=arch/arm64/boot/Image
+		IMAGE_TARGET=Image
+		CONSOLE=ttyAMA0
+		QEMU_CMD=(qemu-system-aarch64 -machine virt -cpu 'max,pauth-impdef=on')
+		;;
+	esac
+}
+
+# Print the work tree of the requested tree, applying the series there.
+prepare_tree() {
+	local n
+
+	if [[ "$TREE" == patched ]]; then
+		"$REPO/scripts/apply-series.sh" --quiet --work-dir "$CACHE_DIR/work/kunit-patched"
+	else
+		n=$(series_patches | wc -l)
+		"$REPO/scripts/apply-series.sh" --quiet --pick "$n" --work-dir "$CACHE_DIR/work/kunit-base"
+	fi
+}
+
+# The options of the fragments, as "CONFIG_X=v" or "CONFIG_X=n" lines.
+requested_options() {
+	sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*=.*\)$/\1/p' \
+	       -e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1=n/p' "$@"
+}
+
+# configure TREE_DIR BUILD_DIR LOG: merge the fragments onto allnoconfig and
+# check that every requested option has the requested value.
+configure() {
+	local tree="$1" out="$2" log="$3" frags opt sym want have bad=()
+
+	frags=("$REPO/Kconfig.fragment" "$REPO/scripts/configs/qemu-$ARCH.config")
+	mkdir -p "$out"
+	[[ -f "$out/.config" ]] && cp -p "$out/.config" "$out/.config.prev"
+	(cd "$tree" && ARCH="$ARCH" CROSS_COMPILE="$CROSS" \
+		scripts/kconfig/merge_config.sh -n -O "$out" "${frags[@]}") >"$log" 2>&1 ||
+		die "merge_config.sh failed (log: $log)"
+	# Keep the old time stamp when nothing changed: no needless relink.
+	if [[ -f "$out/.config.prev" ]]; then
+		cmp -s "$out/.config" "$out/.config.prev" && touch -r "$out/.config.prev" "$out/.config"
+		rm -f "$out/.config.prev"
+	fi
+	while IFS= read -r opt; do
+		sym="${opt%%=*}"
+		want="${opt#*=}"
+		have=$(sed -n "s/^$sym=//p" "$out/.config")
+		[[ -n "$have" ]] || have=n
+		[[ "$have" == "$want" ]] || bad+=("$sym=$want (got $have)")
+	done < <(requested_options "${frags[@]}")
+	[[ ${#bad[@]} -eq 0 ]] || die "options not in .config as requested: ${bad[*]} (log: $log)"
+}
+
+build_kernel() {
+	local tree="$1" out="$2" log="$3" cc cmd
+
+	cc="${CROSS}gcc"
+	command -v ccache >/dev/null 2>&1 && cc="ccache $cc"
+	cmd=(make -C "$tree" O="$out" ARCH="$ARCH" CROSS_COMPILE="$CROSS" CC="$cc"
+	     -j"$JOBS" "$IMAGE_TARGET")
+	if ! "${cmd[@]}" >"$log" 2>&1; then
+		grep -a -E 'error|Error' "$log" | head -n 5 >&2 || true
+		die "kernel build failed for $ARCH (log: $log)"
+	fi
+}
+
+# make_initramfs BUILD_DIR DEST: static init + gen_init_cpio list -> DEST.
+make_initramfs() {
+	local out="$1" dest="$2" init="$1/forkfix-init" list="$1/forkfix-initramfs.list"
+
+	"${CROSS}gcc" -static -O2 -Wall -Wextra -Werror -o "$init.tmp" "$REPO/scripts/qemu-init.c" ||
+		die "cannot compile scripts/qemu-init.c for $ARCH"
+	mv "$init.tmp" "$init"
+	cat >"$list" <<EOT
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+dir /tmp 01777 0 0
+file /init $init 0755 0 0
+EOT
+	[[ -x "$out/usr/gen_init_cpio" ]] || die "$out/usr/gen_init_cpio was not built"
+	"$out/usr/gen_init_cpio" "$list" >"$dest.tmp" || die "gen_init_cpio failed"
+	mv "$dest.tmp" "$dest"
+}
+
+# boot KERNEL INITRAMFS CONSOLE_LOG: run QEMU with a time limit.
+boot() {
+	local kernel="$1" initrd="$2" console="$3" cmd rc=0
+
+	cmd=(timeout -k 10 "$TIMEOUT" "${QEMU_CMD[@]}" -accel tcg -m 1024 -smp 2
+	     -nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
+	     -append "console=$CONSOLE panic=-1 oops=panic")
+	if [[ $KEEP -eq 1 ]]; then
+		printf '%q ' "${cmd[@]:3}" >"$ARCH_DIR/qemu-cmdline.sh"
+		echo >>"$ARCH_DIR/qemu-cmdline.sh"
+	fi
+	"${cmd[@]}" </dev/null >"$console" 2>&1 || rc=$?
+	if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+		tail -n 5 "$console" >&2
+		die "the $ARCH guest hung: no power-off within ${TIMEOUT}s (console: $console)"
+	fi
+	[[ $rc -eq 0 ]] || die "QEMU failed for $ARCH with status $rc (console: $console)"
+}
+
+# --- Results --------------------------------------------------------------
+
+# parse_ktap FILE JSON: run the kernel's KTAP parser; print
+# "passed failed skipped crashed" from its JSON.
+parse_ktap() {
+	local in="$1" json="$2"
+
+	python3 "$TREE_DIR/tools/testing/kunit/kunit.py" parse --json="$json" <"$in" \
+		>"${json%.json}.txt" 2>&1 || true
+	python3 - "$json" <<'EOF'
+import json, sys
+counts = {"PASS": 0, "FAIL": 0, "SKIP": 0, "ERROR": 0}
+try:
+    doc = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    print("0 0 0 1")
+    sys.exit(0)
+def walk(group):
+    for case in group.get("test_cases", []):
+        counts[case.get("status", "ERROR")] = counts.get(case.get("status", "ERROR"), 0) + 1
+    for sub in group.get("sub_groups", []):
+        walk(sub)
+walk(doc)
+print(counts["PASS"], counts["FAIL"], counts["SKIP"], counts["ERROR"])
+EOF
+}
+
+# Status of one test in the parser's JSON, by the end of its name.
+ktap_status() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+try:
+    doc = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    print("MISSING")
+    sys.exit(0)
+found = []
+def walk(group):
+    for case in group.get("test_cases", []):
+        if case.get("name", "").endswith(sys.argv[2]):
+            found.append(case.get("status"))
+    for sub in group.get("sub_groups", []):
+        walk(sub)
+walk(doc)
+print(found[-1] if found else "MISSING")
+EOF
+}
+
+SPLAT_RE='BUG:|WARNING:|KASAN|possible circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|Bad rss-counter|non-zero pgtables_bytes|Oops|Kernel panic|Unable to handle kernel|general protection fault|kernel BUG'
+
+# check_results: read the console of one boot, fill RESULT_* and print the
+# failures; returns non-zero when the run of this tree did not go as it must.
+check_results() {
+	local console="$1" dir="$2"
+	local boot_ktap="$dir/ktap-boot.log" rerun_ktap="$dir/ktap-debugfs.log"
+	local boot rerun sweep leaks splats problems=() line
+
+	# The boot-time KTAP ends where init starts; the debugfs one is framed.
+	sed -n '/forkfix: init started/q;p' "$console" >"$boot_ktap"
+	sed -n '/forkfix: ktap-begin/,/forkfix: ktap-end/{/forkfix: ktap-/d;p}' "$console" >"$rerun_ktap"
+	read -r -a boot < <(parse_ktap "$boot_ktap" "$dir/ktap-boot.json")
+	read -r -a rerun < <(parse_ktap "$rerun_ktap" "$dir/ktap-debugfs.json")
+	RESULT_BOOT="${boot[0]} passed, ${boot[1]} failed, ${boot[2]} skipped"
+	RESULT_RERUN="${rerun[0]} passed, ${rerun[1]} failed, ${rerun[2]} skipped"
+	RESULT_SWEEP_CASE=$(ktap_status "$dir/ktap-debugfs.json" "$SWEEP_PARAM")
+	RESULT_KUNIT_COUNTS=("${boot[@]}" "${rerun[@]}")
+
+	sweep=$(grep -a -o 'forkfix: sweep points=.*' "$console" | tail -n1 || true)
+	RESULT_POINTS=$(sed -n 's/.*points=\([0-9]*\).*/\1/p' <<<"$sweep")
+	RESULT_FORK_FAILED=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$sweep")
+	RESULT_ABSORBED=$(sed -n 's/.*absorbed=\([0-9]*\).*/\1/p' <<<"$sweep")
+	RESULT_COMPLETE=$(sed -n 's/.*complete=\([0-9]*\).*/\1/p' <<<"$sweep")
+	leaks=$(grep -a -o 'forkfix: kmemleak objects=[0-9]*' "$console" | tail -n1 || true)
+	RESULT_LEAKS="${leaks##*=}"
+	grep -a -E "$SPLAT_RE" "$console" >"$dir/splats.txt" || true
+	splats=$(wc -l <"$dir/splats.txt")
+	RESULT_SPLATS="$splats"
+	RESULT_INIT_FAILS=$(grep -a -c 'forkfix: FAIL' "$console" || true)
+	RESULT_DONE=0
+	grep -a -q 'forkfix: done' "$console" && RESULT_DONE=1
+
+	[[ $RESULT_DONE -eq 1 ]] || problems+=("init did not finish")
+	[[ ${boot[3]} -eq 0 && $((boot[0] + boot[1] + boot[2])) -gt 0 ]] ||
+		problems+=("no parsable boot-time KTAP")
+	[[ ${boot[1]} -eq 0 ]] || problems+=("${boot[1]} KUnit cases failed at boot")
+	[[ ${rerun[1]} -eq 0 ]] || problems+=("${rerun[1]} KUnit cases failed in the debugfs run")
+	[[ "$RESULT_SWEEP_CASE" == PASS ]] ||
+		problems+=("KUnit '$SWEEP_PARAM' from debugfs: $RESULT_SWEEP_CASE, not PASS")
+	[[ "${RESULT_COMPLETE:-0}" == 1 ]] || problems+=("fork sweep incomplete")
+	[[ "${RESULT_INIT_FAILS:-0}" == 0 ]] || problems+=("$RESULT_INIT_FAILS failed checks in init")
+	[[ "${RESULT_LEAKS:-x}" == 0 ]] || problems+=("kmemleak: ${RESULT_LEAKS:-no scan} objects")
+	[[ "$splats" -eq 0 ]] || problems+=("$splats splat lines (see $dir/splats.txt)")
+
+	for line in "${problems[@]}"; do
+		printf '%s: [%s %s] %s\n' "$PROG" "$ARCH" "$TREE" "$line" >&2
+	done
+	[[ ${#problems[@]} -eq 0 ]]
+}
+
+# Failing KUnit cases, from the parser's summary, for the base run.
+list_failures() {
+	grep -a -h -E '\[FAILED\]|\[CRASHED\]' "$1"/ktap-*.txt 2>/dev/null | sort -u | sed 's/^/    /' >&2 || true
+	grep -a -h -E 'entries left in the tree|map_count is|bytes of page tables' "$1/console.log" |
+		sed 's/^/    /' | head -n 12 >&2 || true
+}
+
+json_arch() {
+	local status="$1" t first=1
+
+	printf '    {"arch": "%s", "tree": "%s", "status": "%s",\n' "$ARCH" "$TREE" "$status"
+	printf '     "kunit_boot": {"passed": %d, "failed": %d, "skipped": %d, "errors": %d},\n' \
+		"${RESULT_KUNIT_COUNTS[@]:0:4}"
+	printf '     "kunit_debugfs": {"passed": %d, "failed": %d, "skipped": %d, "errors": %d, "sweep_case": "%s"},\n' \
+		"${RESULT_KUNIT_COUNTS[@]:4:4}" "$RESULT_SWEEP_CASE"
+	printf '     "fork_sweep": {"points": %d, "failed_forks": %d, "absorbed": %d, "complete": %s},\n' \
+		"${RESULT_POINTS:-0}" "${RESULT_FORK_FAILED:-0}" "${RESULT_ABSORBED:-0}" \
+		"$([[ "${RESULT_COMPLETE:-0}" == 1 ]] && echo true || echo false)"
+	printf '     "splats": %d, "leaks": %d, "init_failures": %d,\n' \
+		"${RESULT_SPLATS:-0}" "${RESULT_LEAKS:--1}" "${RESULT_INIT_FAILS:-0}"
+	printf '     "seconds": {'
+	for t in "${STAGE_TIMES[@]}"; do
+		[[ $first -eq 1 ]] || printf ', '
+		printf '"%s": %s' "${t%%=*}" "${t#*=}"
+		first=0
+	done
+	printf '}}'
+}
+
+# --- One architecture -----------------------------------------------------
+
+run_arch() {
+	local out log t status=FAIL
+
+	ARCH_START=$SECONDS
+	STAGE_TIMES=()
+	RESULT_KUNIT_COUNTS=(0 0 0 0 0 0 0 0)
+	RESULT_SWEEP_CASE=MISSING
+	arch_vars "$ARCH"
+	ARCH_DIR="$RESULTS/$ARCH"
+	mkdir -p "$ARCH_DIR"
+	out="$CACHE_DIR/build/qemu-$TREE-$ARCH"
+
+	stage "config: allnoconfig + Kconfig.fragment + scripts/configs/qemu-$ARCH.config"
+	t=$SECONDS
+	configure "$TREE_DIR" "$out" "$ARCH_DIR/config.log"
+	cp "$out/.config" "$ARCH_DIR/config"
+	stage_time config "$t"
+
+	stage "build: make $IMAGE_TARGET (a few minutes when cold; log: $ARCH_DIR/build.log)"
+	t=$SECONDS
+	build_kernel "$TREE_DIR" "$out" "$ARCH_DIR/build.log"
+	stage_time build "$t"
+
+	stage "initramfs: static init from scripts/qemu-init.c, usr/gen_init_cpio"
+	t=$SECONDS
+	make_initramfs "$out" "$out/forkfix-initramfs.cpio"
+	stage_time initramfs "$t"
+
+	stage "boot: QEMU (TCG), KUnit at boot, KUnit from debugfs, fork sweep, kmemleak (limit ${TIMEOUT}s)"
+	t=$SECONDS
+	if [[ $KEEP -eq 1 ]]; then
+		cp "$out/$IMAGE" "$ARCH_DIR/"
+		cp "$out/forkfix-initramfs.cpio" "$ARCH_DIR/"
+	fi
+	boot "$out/$IMAGE" "$out/forkfix-initramfs.cpio" "$ARCH_DIR/console.log"
+	stage_time boot "$t"
+
+	stage "check: KTAP (tools/testing/kunit parser), fork sweep, kmemleak, splats"
+	if check_results "$ARCH_DIR/console.log" "$ARCH_DIR"; then
+		status=PASS
+	fi
+	[[ "$TREE" == base ]] && list_failures "$ARCH_DIR"
+	stage_time total "$ARCH_START"
+	ARCH_STATUS["$ARCH"]=$status
+	json_arch "$status" >"$ARCH_DIR/summary.json.part"
+	printf '%-7s %-7s %-4s  boot: %s | debugfs: %s, sweep case %s | fork sweep: %s points, %s failed forks | splats %s | leaks %s | %s\n' \
+		"$ARCH" "$TREE" "$status" "$RESULT_BOOT" "$RESULT_RERUN" "$RESULT_SWEEP_CASE" \
+		"${RESULT_POINTS:-?}" "${RESULT_FORK_FAILED:-?}" "${RESULT_SPLATS:-?}" "${RESULT_LEAKS:-?}" \
+		"$(printf '%s ' "${STAGE_TIMES[@]}")" >>"$RESULTS/summary.txt"
+}
+
+main() {
+	local arch_opt=all opts a arches=() first=1 rc=0
+
+	JOBS=$(nproc)
+	TIMEOUT=$DEFAULT_TIMEOUT
+	TREE=patched
+	KEEP=0
+	NO_INSTALL=0
+	RESULTS=""
+	opts=$(getopt -o ha:j:r:kt: -l help,arch:,base,jobs:,results:,keep,timeout:,no-install \
+		-n "$PROG" -- "$@") || { usage >&2; exit 2; }
+	eval set -- "$opts"
+	while true; do
+		case "$1" in
+		-a | --arch) arch_opt="$2"; shift 2 ;;
+		--base) TREE=base; shift ;;
+		-j | --jobs) JOBS="$2"; shift 2 ;;
+		-r | --results) RESULTS="$2"; shift 2 ;;
+		-k | --keep) KEEP=1; shift ;;
+		-t | --timeout) TIMEOUT="$2"; shift 2 ;;
+		--no-install) NO_INSTALL=1; shift ;;
+		-h | --help) usage; exit 0 ;;
+		--) shift; break ;;
+		esac
+	done
+	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
+	case "$arch_opt" in
+	all) arches=("${ARCHES_KNOWN[@]}") ;;
+	x86_64 | arm64) arches=("$arch_opt") ;;
+	*) die "unknown arch '$arch_opt' (known: x86_64, arm64, all)" ;;
+	esac
+	[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs takes a positive number, not '$JOBS'"
+	[[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "--timeout takes seconds, not '$TIMEOUT'"
+
+	ensure_requirements "${arches[@]}"
+	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/qemu-$TREE-$(date +%Y%m%d-%H%M%S)"
+	mkdir -p "$RESULTS" || die "cannot create the results directory $RESULTS"
+	RESULTS=$(cd "$RESULTS" && pwd)
+	: >"$RESULTS/summary.txt"
+
+	ARCH="-" ARCH_START=$SECONDS
+	stage "base: scripts/get-base.sh"
+	ensure_base >/dev/null
+	stage "series: apply onto the base ($TREE)"
+	TREE_DIR=$(prepare_tree) || die "the series does not apply (see above)"
+
+	declare -g -A ARCH_STATUS=()
+	for ARCH in "${arches[@]}"; do
+		run_arch
+	done
+
+	{
+		printf '{"tree": "%s", "base_commit": "%s", "results": "%s", "runs": [\n' \
+			"$TREE" "$(git -C "$TREE_DIR" rev-parse refs/tags/base 2>/dev/null || echo unknown)" "$RESULTS"
+		for a in "${arches[@]}"; do
+			[[ $first -eq 1 ]] || printf ',\n'
+			cat "$RESULTS/$a/summary.json.part"
+			rm -f "$RESULTS/$a/summary.json.part"
+			first=0
+		done
+		printf '\n]}\n'
+	} >"$RESULTS/summary.json"
+
+	printf '\n%s: results in %s\n' "$PROG" "$RESULTS"
+	cat "$RESULTS/summary.txt"
+	for a in "${arches[@]}"; do
+		[[ "${ARCH_STATUS[$a]}" == PASS ]] || rc=1
+	done
+	if [[ "$TREE" == base && $rc -ne 0 ]]; then
+		printf '%s: the suite fails on the unpatched base, as it must (exit 1)\n' "$PROG"
+	fi
+	return "$rc"
+}
+
+main "$@"

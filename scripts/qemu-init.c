@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Static init for run-qemu.sh: runs in the initramfs of the debug kernel.
+ *
+ *  1. mounts proc, sysfs and debugfs;
+ *  2. makes failslab and fail_page_alloc fire on task-local fail-nth also
+ *     for sleeping allocations and for order-0 pages;
+ *  3. runs the fork_dup_mmap KUnit suite again through debugfs, so that its
+ *     allocation sweep runs with injection on, and prints the results file;
+ *  4. fork sweep: fails the 1st, 2nd, ... fault-injection point of fork()
+ *     through /proc/thread-self/fail-nth until fork() succeeds, on a parent
+ *     with the VMA kinds of the suite, checking the parent's memory and
+ *     maps after every failed fork and the child's copy after every fork
+ *     that succeeded;
+ *  5. asks kmemleak for a scan and prints what it found;
+ *  6. reboots (the host runs QEMU with -no-reboot, so QEMU exits).
+ *
+ * Every line meant for the host starts with "forkfix: ".  A failed check
+ * prints "forkfix: FAIL ..." and the summary line counts it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE		4096UL
+#define SZ_2M		(2UL << 20)
+/* Fixed addresses: below 47 bits; BASE and FAR in different top-level tables. */
+#define BASE		0x200000000000UL
+#define FAR		0x010000000000UL
+#define SLOT		0x10000000UL
+#define NR_MANY		48
+#define MAX_POINTS	20000
+#define DBG		"/sys/kernel/debug"
+#define KUNIT_SUITE	"fork_dup_mmap"
+
+enum kind {
+	ANON, NEIGHBOUR, SHM_SHARED, SHM_PRIVATE, WIPEONFORK, DONTFORK,
+	ACCOUNT, THP, FAR_ANON, MANY,
+};
+
+struct region {
+	enum kind kind;
+	unsigned char *addr;
+	size_t len;
+	size_t written;		/* bytes from addr filled with the pattern */
+};
+
+static struct region regions[16 + NR_MANY];
+static int nr_regions;
+static int failures;
+static char maps_before[65536];
+static size_t maps_before_len;
+static char maps_now[65536];
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("forkfix: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	failures++;
+	fputs("forkfix: FAIL ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int put(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n = -1;
+
+	if (fd >= 0) {
+		n = write(fd, val, strlen(val));
+		close(fd);
+	}
+	if (n < 0) {
+		fail("cannot write '%s' to %s: %s", val, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Copy a file to stdout; returns the bytes copied or -1. */
+static long cat(const char *path)
+{
+	char buf[4096];
+	long total = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		fail("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		fwrite(buf, 1, n, stdout);
+		total += n;
+	}
+	close(fd);
+	fflush(stdout);
+	return total;
+}
+
+static size_t read_file(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	return len;
+}
+
+static unsigned char pattern(const unsigned char *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	return (unsigned char)((a >> 12) * 31 + (a & 0xfff) * 7 + 1);
+}
+
+static void fill(struct region *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->written; i++)
+		r->addr[i] = pattern(r->addr + i);
+}
+
+/* Offset of the first byte of @r that differs from what it should hold. */
+static long check(const struct region *r, int zero)
+{
+	size_t i;
+
+	for (i = 0; i < r->written; i++)
+		if (r->addr[i] != (zero ? 0 : pattern(r->addr + i)))
+			return (long)i;
+	return -1;
+}
+
+static unsigned char *map_at(unsigned long addr, size_t len, int prot, int flags, int fd)
+{
+	void *p = mmap((void *)addr, len, prot, flags | MAP_FIXED_NOREPLACE, fd, 0);
+
+	if (p == MAP_FAILED) {
+		fail("mmap at %#lx: %s", addr, strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
+static void add(enum kind kind, unsigned long addr, size_t len, size_t written,
+		int flags, int fd, int advice)
+{
+	struct region *r = &regions[nr_regions];
+
+	r->addr = map_at(addr, len, PROT_READ | PROT_WRITE, flags, fd);
+	if (!r->addr)
+		return;
+	if (advice >= 0 && madvise(r->addr, len, advice))
+		fail("madvise(%d) at %#lx: %s", advice, addr, strerror(errno));
+	r->kind = kind;
+	r->len = len;
+	r->written = written;
+	fill(r);
+	nr_regions++;
+}
+
+/* The parent: the VMA kinds of the KUnit suite, and enough for a deep tree. */
+static int build_parent(void)
+{
+	const int anon = MAP_PRIVATE | MAP_ANONYMOUS;
+	int i, before = failures, memfd = memfd_create("forkfix", 0);
+
+	if (memfd < 0 || ftruncate(memfd, 1 << 20)) {
+		fail("memfd: %s", strerror(errno));
+		return -1;
+	}
+	add(ANON, BASE, 16 * PAGE, 16 * PAGE, anon, -1, -1);
+	/* Same page table as ANON; the hole keeps the two apart. */
+	add(NEIGHBOUR, BASE + 24 * PAGE, 4 * PAGE, 4 * PAGE, anon, -1, -1);
+	add(SHM_SHARED, BASE + 1 * SLOT, 4 * PAGE, 4 * PAGE, MAP_SHARED, memfd, -1);
+	add(SHM_PRIVATE, BASE + 2 * SLOT, 4 * PAGE, 4 * PAGE, MAP_PRIVATE, memfd, -1);
+	add(WIPEONFORK, BASE + 3 * SLOT, 4 * PAGE, 4 * PAGE, anon, -1, MADV_WIPEONFORK);
+	add(DONTFORK, BASE + 4 * SLOT, 4 * PAGE, 4 * PAGE, anon, -1, MADV_DONTFORK);
+	add(ACCOUNT, BASE + 5 * SLOT, 64UL << 20, PAGE, anon, -1, -1);
+	add(THP, BASE + 6 * SLOT, SZ_2M, SZ_2M, anon, -1, MADV_HUGEPAGE);
+	add(FAR_ANON, FAR, 4 * PAGE, 4 * PAGE, anon, -1, -1);
+	/* Read-only and writable pages in turn, so that they never merge. */
+	for (i = 0; i < NR_MANY; i++) {
+		unsigned long addr = BASE + 7 * SLOT + i * PAGE;
+
+		add(MANY, addr, PAGE, PAGE, anon, -1, -1);
+		if (i % 2 && mprotect((void *)addr, PAGE, PROT_READ))
+			fail("mprotect at %#lx: %s", addr, strerror(errno));
+	}
+	close(memfd);
+	return failures != before ? -1 : 0;
+}
+
+/* In the child of a fork that succeeded: is the copy right? */
+static int child_check(void)
+{
+	int i, bad = 0;
+
+	for (i = 0; i < nr_regions; i++) {
+		const struct region *r = &regions[i];
+
+		if (r->kind == DONTFORK)
+			continue;	/* not copied: touching it would fault */
+		if (check(r, r->kind == WIPEONFORK) >= 0)
+			bad++;
+	}
+	return bad ? 1 : 0;
+}
+
+/* In the parent after a failed fork: memory and maps as before. */
+static void parent_check(int n)
+{
+	size_t len;
+	long off;
+	int i;
+
+	for (i = 0; i < nr_regions; i++) {
+		off = check(&regions[i], 0);
+		if (off >= 0)
+			fail("fork-sweep: point %d: parent region %d (kind %d) differs at +%ld",
+			     n, i, regions[i].kind, off);
+	}
+	len = read_file("/proc/self/maps", maps_now, sizeof(maps_now));
+	if (len != maps_before_len || memcmp(maps_now, maps_before, len))
+		fail("fork-sweep: point %d: the parent's /proc/self/maps changed", n);
+}
+
+/*
+ * fork() with its n-th fault-injection point failing, for n = 1, 2, ...
+ * The fail-nth file stays open: opening it allocates.  After fork(), a
+ * count left over means the n-th point was never reached: the sweep is
+ * complete.
+ */
+static void fork_sweep(void)
+{
+	int fd, n, status, failed = 0, absorbed = 0, complete = 0;
+	char buf[32];
+	ssize_t len;
+	long left;
+	pid_t pid;
+
+	fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (fd < 0) {
+		fail("fork-sweep: /proc/thread-self/fail-nth: %s", strerror(errno));
+		return;
+	}
+	maps_before_len = read_file("/proc/self/maps", maps_before, sizeof(maps_before));
+
+	for (n = 1; n <= MAX_POINTS; n++) {
+		len = snprintf(buf, sizeof(buf), "%d", n);
+		if (write(fd, buf, len) != len) {
+			fail("fork-sweep: write fail-nth: %s", strerror(errno));
+			break;
+		}
+		pid = fork();
+		if (pid == 0)
+			_exit(child_check());
+		len = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (write(fd, "0", 1) != 1)
+			fail("fork-sweep: clear fail-nth: %s", strerror(errno));
+		buf[len > 0 ? len : 0] = '\0';
+		left = strtol(buf, NULL, 10);
+
+		if (pid < 0) {
+			failed++;
+			if (errno != ENOMEM && errno != EAGAIN && errno != EINTR)
+				fail("fork-sweep: point %d: fork() failed with %s", n,
+				     strerror(errno));
+			parent_check(n);
+		} else {
+			if (waitpid(pid, &status, 0) != pid ||
+			    !WIFEXITED(status) || WEXITSTATUS(status))
+				fail("fork-sweep: point %d: the child saw a wrong copy (status %#x)",
+				     n, status);
+			if (left) {
+				complete = 1;
+				break;
+			}
+			absorbed++;
+		}
+		if (n % 100 == 0)
+			say("fork-sweep: %d points, %d failed fork(), %d absorbed", n,
+			    failed, absorbed);
+	}
+	close(fd);
+	if (!complete)
+		fail("fork-sweep: fork() still fails after %d points", MAX_POINTS);
+	if (!failed)
+		fail("fork-sweep: no injected failure made fork() fail");
+	say("sweep points=%d failed=%d absorbed=%d complete=%d vmas=%d",
+	    complete ? n - 1 : n, failed, absorbed, complete, nr_regions);
+}
+
+static void kunit_rerun(void)
+{
+	put(DBG "/kunit/" KUNIT_SUITE "/run", "1");
+	say("ktap-begin");
+	cat(DBG "/kunit/" KUNIT_SUITE "/results");
+	say("ktap-end");
+}
+
+static void kmemleak(void)
+{
+	static char buf[1 << 20];
+	size_t len;
+	int objects = 0;
+	char *p;
+
+	/* Objects younger than 5 s are not reported: scan, wait, scan. */
+	put(DBG "/kmemleak", "scan");
+	sleep(6);
+	put(DBG "/kmemleak", "scan");
+	len = read_file(DBG "/kmemleak", buf, sizeof(buf));
+	for (p = buf; (p = strstr(p, "unreferenced object")); p++)
+		objects++;
+	say("kmemleak-begin");
+	fwrite(buf, 1, len, stdout);
+	say("kmemleak-end");
+	say("kmemleak objects=%d", objects);
+}
+
+int main(void)
+{
+	double t0, t1, t2, t3;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	mkdir("/proc", 0755);
+	mkdir("/sys", 0755);
+	if (mount("proc", "/proc", "proc", 0, NULL) ||
+	    mount("sysfs", "/sys", "sysfs", 0, NULL) ||
+	    mount("debugfs", DBG, "debugfs", 0, NULL))
+		fail("mount: %s", strerror(errno));
+	say("init started");
+
+	put(DBG "/failslab/ignore-gfp-wait", "N");
+	put(DBG "/failslab/verbose", "0");
+	put(DBG "/fail_page_alloc/ignore-gfp-wait", "N");
+	put(DBG "/fail_page_alloc/ignore-gfp-highmem", "N");
+	put(DBG "/fail_page_alloc/min-order", "0");
+	put(DBG "/fail_page_alloc/verbose", "0");
+
+	t0 = now();
+	kunit_rerun();
+	t1 = now();
+	if (!build_parent())
+		fork_sweep();
+	t2 = now();
+	kmemleak();
+	t3 = now();
+	say("time kunit=%.1f sweep=%.1f kmemleak=%.1f", t1 - t0, t2 - t1, t3 - t2);
+	say("done failures=%d", failures);
+	sync();
+	reboot(RB_AUTOBOOT);
+	return 0;
+}
