@@ -234,7 +234,6 @@ boot() {
 	fi
 	"${cmd[@]}" </dev/null >"$console" 2>&1 || rc=$?
 	if [[ $rc -eq 124 || $rc -eq 137 ]]; then
-		tail -n 5 "$console" >&2
 		die "the $ARCH guest hung: no power-off within ${TIMEOUT}s (console: $console)"
 	fi
 	[[ $rc -eq 0 ]] || die "QEMU failed for $ARCH with status $rc (console: $console)"

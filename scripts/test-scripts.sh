@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tests of the project's own scripts: bad input must give one clear error
+# line and a non-zero exit, and leave no state behind.
+set -euo pipefail
+
+PROG=$(basename "$0")
+SCRIPTS_DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+source "$SCRIPTS_DIR/lib.sh"
+
+usage() {
+	cat <<EOT
+Usage: $PROG [OPTIONS]
+
+Run the scripts of this repository with bad input and check that each one
+exits non-zero with exactly one "<script>: error: ..." line that names the
+problem, and leaves nothing half-done:
+  - unknown option, unknown arch, bad numbers, for every script;
+  - get-base.sh with a Debian version the archive does not carry;
+  - run-qemu.sh without QEMU, as a user who cannot install it;
+  - run-qemu.sh with a patch that does not apply (the work tree is left
+    as it was);
+  - run-qemu.sh with a guest that does not power off in time (QEMU is
+    killed, the error names the console log).
+The last two need the base and, for the hang, an x86_64 build: they take a
+few minutes when the cache is cold.  Prints PASS/FAIL lines and
+"N passed, N failed".
+
+Options:
+      --quick     skip the two slow cases
+  -h, --help      show this help
+EOT
+}
+
+TMP=""
+cleanup() {
+	[[ -n "$TMP" ]] && rm -rf "$TMP"
+}
+
+# expect_error NAME PATTERN CMD...: CMD must fail with one error line
+# matching PATTERN.
+expect_error() {
+	local name="$1" pattern="$2" rc=0 errors detail
+	shift 2
+
+	"$@" >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+	errors=$(grep -c -E '^[^ ]+: error: ' "$TMP/err" || true)
+	detail="exit $rc; $(grep -m1 -E ': error: ' "$TMP/err" || tail -n1 "$TMP/err")"
+	if [[ $rc -ne 0 && "$errors" -eq 1 ]] && grep -q -E -e "$pattern" "$TMP/err"; then
+		report "$name" 0 "$detail"
+	else
+		report "$name" 1 "$detail"
+	fi
+}
+
+# expect_usage NAME CMD...: an unknown option prints the usage, exit 2.
+expect_usage() {
+	local name="$1" rc=0
+	shift
+
+	"$@" >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+	if [[ $rc -eq 2 ]] && grep -q -E 'unrecognized option|invalid option' "$TMP/err" &&
+	   grep -q '^Usage:' "$TMP/err"; then
+		report "$name" 0 "exit 2, usage"
+	else
+		report "$name" 1 "exit $rc"
+	fi
+}
+
+test_options() {
+	local s
+
+	for s in run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/get-base.sh \
+		 scripts/apply-series.sh scripts/export-series.sh; do
+		if "$REPO_DIR/$s" --help >"$TMP/out" 2>&1 && grep -q '^Usage:' "$TMP/out"; then
+			report "$s --help" 0
+		else
+			report "$s --help" 1
+		fi
+		expect_usage "$s --no-such-option" "$REPO_DIR/$s" --no-such-option
+	done
+	expect_error "run-qemu.sh --arch sparc" "unknown arch 'sparc'" "$REPO_DIR/run-qemu.sh" --arch sparc
+	expect_error "run-qemu.sh --timeout soon" "--timeout takes seconds" \
+		"$REPO_DIR/run-qemu.sh" --timeout soon
+	expect_error "run-qemu.sh --jobs 0" "--jobs takes a positive number" \
+		"$REPO_DIR/run-qemu.sh" --jobs 0
+	expect_error "run-qemu.sh extra argument" "unexpected argument" "$REPO_DIR/run-qemu.sh" x86_64
+	expect_error "check-series.sh --arch sparc" "unknown arch" \
+		"$REPO_DIR/scripts/check-series.sh" --arch sparc
+	expect_error "run-kunit.sh --arch sparc" "unknown arch" "$REPO_DIR/scripts/run-kunit.sh" --arch sparc
+	expect_error "run-kunit.sh --trees mainline" "unknown tree" \
+		"$REPO_DIR/scripts/run-kunit.sh" --trees mainline
+	expect_error "apply-series.sh --upto two" "--upto takes a number" \
+		"$REPO_DIR/scripts/apply-series.sh" --upto two
+	expect_error "export-series.sh without --tree" "tree" "$REPO_DIR/scripts/export-series.sh"
+}
+
+# The archive does not carry this version: the error lists what it has.
+test_missing_version() {
+	expect_error "get-base.sh --version 6.12.1-1 (not in the archive)" \
+		"not .*(available|offer)|versions" "$REPO_DIR/scripts/get-base.sh" --version 6.12.1-1
+	if [[ -e "$(base_repo_dir 6.12.1-1)" ]]; then
+		report "get-base.sh --version 6.12.1-1 leaves no base directory" 1
+	else
+		report "get-base.sh --version 6.12.1-1 leaves no base directory" 0
+	fi
+}
+
+# run-qemu.sh as a user who cannot install, on a PATH without QEMU.
+test_missing_qemu() {
+	local bin="$TMP/bin" t path user_cmd=()
+
+	mkdir -p "$bin"
+	for t in bash env git make gcc bc flex bison perl python3 timeout xz apt-get ccache \
+		 basename dirname nproc getopt sed grep cat mkdir date; do
+		path="/usr/bin/$t"
+		[[ -x "$path" ]] || path=$(command -v "$t" 2>/dev/null) || continue
+		ln -s "$path" "$bin/$t"
+	done
+	if [[ $EUID -eq 0 ]] && command -v setpriv >/dev/null 2>&1; then
+		chmod 755 "$TMP"
+		user_cmd=(setpriv --reuid=nobody --regid=nogroup --clear-groups
+			  env HOME="$TMP" FORKFIX_CACHE="$TMP/cache" PATH="$bin")
+	else
+		user_cmd=(env FORKFIX_CACHE="$TMP/cache" PATH="$bin")
+	fi
+	expect_error "run-qemu.sh without QEMU, not root: names the apt-get line" \
+		"missing packages; run: apt-get install .*qemu-system-x86" \
+		"${user_cmd[@]}" "$REPO_DIR/run-qemu.sh" --arch x86_64
+	if [[ -e "$TMP/cache" ]]; then
+		report "run-qemu.sh without QEMU leaves no cache behind" 1
+	else
+		report "run-qemu.sh without QEMU leaves no cache behind" 0
+	fi
+}
+
+# A copy of the repository whose patch 5 no longer applies.
+test_bad_patch() {
+	local copy="$TMP/repo" work="$CACHE_DIR/work/kunit-patched" before after
+
+	mkdir -p "$copy"
+	cp -a "$REPO_DIR/run-qemu.sh" "$REPO_DIR/Kconfig.fragment" "$REPO_DIR/scripts" \
+		"$REPO_DIR/patches" "$copy/"
+	sed -i '0,/^-.*tree_max\|^-\t/s/^-\(.*\)$/-\1 this line is not in the tree/' \
+		"$copy"/patches/0005-*.patch
+	before=$(git -C "$work" rev-parse HEAD 2>/dev/null || echo none)
+	expect_error "run-qemu.sh with a patch that does not apply" "does not apply|failed to apply|patch" \
+		"$copy/run-qemu.sh" --arch x86_64 --results "$TMP/results-bad-patch"
+	after=$(git -C "$work" rev-parse HEAD 2>/dev/null || echo none)
+	if [[ "$before" == "$after" ]]; then
+		report "a patch that does not apply leaves the work tree as it was" 0 "${after:0:12}"
+	else
+		report "a patch that does not apply leaves the work tree as it was" 1 "$before -> $after"
+	fi
+}
+
+# A guest that cannot finish in 5 seconds.
+test_hang() {
+	local left
+
+	expect_error "run-qemu.sh --timeout 5: the guest hangs" "guest hung" \
+		"$REPO_DIR/run-qemu.sh" --arch x86_64 --timeout 5 --results "$TMP/results-hang"
+	sleep 1
+	left=$(pgrep -f "forkfix-initramfs.cpio" || true)
+	if [[ -z "$left" ]]; then
+		report "no QEMU left running after the time limit" 0
+	else
+		report "no QEMU left running after the time limit" 1 "pids $left"
+	fi
+}
+
+main() {
+	local quick=0 opts
+
+	opts=$(getopt -o h -l help,quick -n "$PROG" -- "$@") || { usage >&2; exit 2; }
+	eval set -- "$opts"
+	while true; do
+		case "$1" in
+		--quick) quick=1; shift ;;
+		-h | --help) usage; exit 0 ;;
+		--) shift; break ;;
+		esac
+	done
+	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
+
+	TMP=$(mktemp -d)
+	trap cleanup EXIT
+	test_options
+	test_missing_version
+	test_missing_qemu
+	if [[ $quick -eq 0 ]]; then
+		test_bad_patch
+		test_hang
+	fi
+	printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+	[[ $FAILED -eq 0 ]]
+}
+
+main "$@"
