@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -63,6 +64,9 @@ static int failures;
 static char maps_before[65536];
 static size_t maps_before_len;
 static char maps_now[65536];
+/* Where the sweep is, for the report of a fatal signal. */
+static volatile int sweep_point;
+static volatile const char *sweep_phase = "setup";
 
 static void say(const char *fmt, ...)
 {
@@ -270,6 +274,45 @@ static void parent_check(int n)
 }
 
 /*
+ * init must not die: the kernel would panic and the host would only see
+ * "Attempted to kill init".  Report where the sweep was, the maps, and end
+ * the run; the host sees the FAIL line and no "done" line.
+ */
+static void fatal_signal(int sig, siginfo_t *info, void *ctx)
+{
+	char msg[160];
+	int len;
+
+	(void)ctx;
+	len = snprintf(msg, sizeof(msg),
+		       "forkfix: FAIL init got signal %d (code %d) at %p, fork-sweep point %d, %s\n",
+		       sig, info->si_code, info->si_addr, sweep_point, sweep_phase);
+	if (write(1, msg, len) < 0)
+		_exit(1);
+	len = (int)read_file("/proc/self/maps", maps_now, sizeof(maps_now));
+	if (write(1, maps_now, len) < 0)
+		_exit(1);
+	sync();
+	reboot(RB_AUTOBOOT);
+	_exit(1);
+}
+
+static void catch_fatal_signals(void)
+{
+	static char stack[65536];
+	struct sigaction sa = { .sa_sigaction = fatal_signal,
+				.sa_flags = SA_SIGINFO | SA_ONSTACK };
+	stack_t ss = { .ss_sp = stack, .ss_size = sizeof(stack) };
+	int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	unsigned int i;
+
+	if (sigaltstack(&ss, NULL))
+		fail("sigaltstack: %s", strerror(errno));
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/*
  * fork() with its n-th fault-injection point failing, for n = 1, 2, ...
  * The fail-nth file stays open: opening it allocates.  After fork(), a
  * count left over means the n-th point was never reached: the sweep is
@@ -291,20 +334,26 @@ static void fork_sweep(void)
 	maps_before_len = read_file("/proc/self/maps", maps_before, sizeof(maps_before));
 
 	for (n = 1; n <= MAX_POINTS; n++) {
+		sweep_point = n;
+		sweep_phase = "arming fail-nth";
 		len = snprintf(buf, sizeof(buf), "%d", n);
 		if (write(fd, buf, len) != len) {
 			fail("fork-sweep: write fail-nth: %s", strerror(errno));
 			break;
 		}
+		sweep_phase = "fork";
 		pid = fork();
 		if (pid == 0)
 			_exit(child_check());
+		sweep_phase = "after fork, reading fail-nth";
 		len = pread(fd, buf, sizeof(buf) - 1, 0);
 		if (write(fd, "0", 1) != 1)
 			fail("fork-sweep: clear fail-nth: %s", strerror(errno));
 		buf[len > 0 ? len : 0] = '\0';
 		left = strtol(buf, NULL, 10);
 
+		sweep_phase = pid < 0 ? "checking the parent after a failed fork" :
+					"waiting for the child";
 		if (pid < 0) {
 			failed++;
 			if (errno != ENOMEM && errno != EAGAIN && errno != EINTR)
@@ -368,6 +417,7 @@ int main(void)
 	double t0, t1, t2, t3;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	catch_fatal_signals();
 	mkdir("/proc", 0755);
 	mkdir("/sys", 0755);
 	if (mount("proc", "/proc", "proc", 0, NULL) ||
