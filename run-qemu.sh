@@ -370,7 +370,7 @@ json_arch() {
 # --- One architecture -----------------------------------------------------
 
 run_arch() {
-	local out log t status=FAIL
+	local out t status=FAIL label
 
 	ARCH_START=$SECONDS
 	STAGE_TIMES=()
@@ -414,8 +414,11 @@ run_arch() {
 	stage_time total "$ARCH_START"
 	ARCH_STATUS["$ARCH"]=$status
 	json_arch "$status" >"$ARCH_DIR/summary.json.part"
-	printf '%-7s %-7s %-4s  boot: %s | debugfs: %s, sweep case %s | fork sweep: %s points, %s failed forks | splats %s | leaks %s | %s\n' \
-		"$ARCH" "$TREE" "$status" "$RESULT_BOOT" "$RESULT_RERUN" "$RESULT_SWEEP_CASE" \
+	# A base run is expected to fail: its line is not a PASS/FAIL line.
+	label="$status"
+	[[ "$TREE" == base ]] && label=BASE
+	printf '%-4s  %s %s: boot: %s | debugfs: %s, sweep case %s | fork sweep: %s points, %s failed forks | splats %s | leaks %s | %s\n' \
+		"$label" "$ARCH" "$TREE" "$RESULT_BOOT" "$RESULT_RERUN" "$RESULT_SWEEP_CASE" \
 		"${RESULT_POINTS:-?}" "${RESULT_FORK_FAILED:-?}" "${RESULT_SPLATS:-?}" "${RESULT_LEAKS:-?}" \
 		"$(printf '%s ' "${STAGE_TIMES[@]}")" >>"$RESULTS/summary.txt"
 }
