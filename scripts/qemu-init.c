@@ -318,6 +318,21 @@ static void catch_fatal_signals(void)
  * count left over means the n-th point was never reached: the sweep is
  * complete.
  */
+/*
+ * While fail-nth is armed, the parent's own page faults count too (after a
+ * fork that did not reach the n-th point).  Growing the stack then could
+ * fail and kill init with SIGSEGV; grow it once, beforehand.
+ */
+static void grow_stack(void)
+{
+	volatile char pad[512 * 1024];
+	size_t i;
+
+	/* Top down, one page at a time, as a deep call would. */
+	for (i = sizeof(pad); i >= PAGE; i -= PAGE)
+		pad[i - 1] = 1;
+}
+
 static void fork_sweep(void)
 {
 	int fd, n, status, failed = 0, absorbed = 0, complete = 0;
@@ -331,6 +346,7 @@ static void fork_sweep(void)
 		fail("fork-sweep: /proc/thread-self/fail-nth: %s", strerror(errno));
 		return;
 	}
+	grow_stack();
 	maps_before_len = read_file("/proc/self/maps", maps_before, sizeof(maps_before));
 
 	for (n = 1; n <= MAX_POINTS; n++) {
