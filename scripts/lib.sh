@@ -114,3 +114,59 @@ report() {
 		printf 'FAIL  %s%s\n' "$name" "${detail:+ ($detail)}"
 	fi
 }
+
+# Debian packages of the QEMU runs (run-qemu.sh, bench.sh): install them when
+# root, otherwise name them.  NO_INSTALL=1 never installs.
+NO_INSTALL="${NO_INSTALL:-0}"
+
+# What each arch needs, as "test:package" pairs; a test is a command name or
+# an absolute path of a file.
+requirements() {
+	local arch="$1"
+
+	printf '%s\n' git:git make:make gcc:gcc bc:bc flex:flex bison:bison perl:perl \
+		python3:python3 timeout:coreutils xz:xz-utils apt-get:apt \
+		/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev \
+		ccache:ccache
+	case "$arch" in
+	x86_64)
+		printf '%s\n' qemu-system-x86_64:qemu-system-x86 \
+			/usr/share/qemu/qboot.rom:qemu-system-data \
+			/usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
+		;;
+	arm64)
+		printf '%s\n' qemu-system-aarch64:qemu-system-arm \
+			aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+			/usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross
+		;;
+	esac
+}
+
+# Install (as root) or name (otherwise) the packages the arches need.
+ensure_requirements() {
+	local arch pair test pkg missing=() cmd
+
+	for arch in "$@"; do
+		while IFS= read -r pair; do
+			test="${pair%%:*}"
+			pkg="${pair#*:}"
+			if [[ "$test" == /* ]]; then
+				[[ -e "$test" ]] && continue
+			else
+				command -v "$test" >/dev/null 2>&1 && continue
+			fi
+			[[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
+		done < <(requirements "$arch")
+	done
+	[[ ${#missing[@]} -eq 0 ]] && return 0
+
+	cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
+	if [[ $EUID -ne 0 || $NO_INSTALL -eq 1 ]]; then
+		die "missing packages; run: ${cmd[*]}"
+	fi
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null ||
+		die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive "${cmd[@]}" >/dev/null ||
+		die "apt-get install failed: ${cmd[*]}"
+}
