@@ -13,6 +13,8 @@ PROG=$(basename "$0")
 REPO=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 source "$REPO/scripts/lib.sh"
+# shellcheck source=scripts/kernel.sh
+source "$REPO/scripts/kernel.sh"
 
 ARCHES_KNOWN=(x86_64 arm64)
 DEFAULT_TIMEOUT=1500
@@ -67,105 +69,7 @@ stage_time() {
 	STAGE_TIMES+=("$1=$((SECONDS - $2))")
 }
 
-# --- Kernel ---------------------------------------------------------------
-
-arch_vars() {
-	local arch="$1"
-
-	case "$arch" in
-	x86_64)
-		CROSS=""
-		IMAGE=arch/x86/boot/bzImage
-		IMAGE_TARGET=bzImage
-		CONSOLE=ttyS0
-		QEMU_CMD=(qemu-system-x86_64 -bios qboot.rom)
-		;;
-	arm64)
-		CROSS=aarch64-linux-gnu-
-		IMAGE=arch/arm64/boot/Image
-		IMAGE_TARGET=Image
-		CONSOLE=ttyAMA0
-		QEMU_CMD=(qemu-system-aarch64 -machine virt -cpu 'max,pauth-impdef=on')
-		;;
-	esac
-}
-
-# Print the work tree of the requested tree, applying the series there.
-prepare_tree() {
-	local n
-
-	if [[ "$TREE" == patched ]]; then
-		"$REPO/scripts/apply-series.sh" --quiet --work-dir "$CACHE_DIR/work/kunit-patched"
-	else
-		n=$(series_patches | wc -l)
-		"$REPO/scripts/apply-series.sh" --quiet --pick "$n" --work-dir "$CACHE_DIR/work/kunit-base"
-	fi
-}
-
-# The options of the fragments, as "CONFIG_X=v" or "CONFIG_X=n" lines.
-requested_options() {
-	sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*=.*\)$/\1/p' \
-	       -e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1=n/p' "$@"
-}
-
-# configure TREE_DIR BUILD_DIR LOG: merge the fragments onto allnoconfig and
-# check that every requested option has the requested value.
-configure() {
-	local tree="$1" out="$2" log="$3" frags opt sym want have bad=()
-
-	frags=("$REPO/Kconfig.fragment" "$REPO/scripts/configs/qemu-$ARCH.config")
-	mkdir -p "$out"
-	[[ -f "$out/.config" ]] && cp -p "$out/.config" "$out/.config.prev"
-	(cd "$tree" && ARCH="$ARCH" CROSS_COMPILE="$CROSS" \
-		scripts/kconfig/merge_config.sh -n -O "$out" "${frags[@]}") >"$log" 2>&1 ||
-		die "merge_config.sh failed (log: $log)"
-	# Keep the old time stamp when nothing changed: no needless relink.
-	if [[ -f "$out/.config.prev" ]]; then
-		cmp -s "$out/.config" "$out/.config.prev" && touch -r "$out/.config.prev" "$out/.config"
-		rm -f "$out/.config.prev"
-	fi
-	while IFS= read -r opt; do
-		sym="${opt%%=*}"
-		want="${opt#*=}"
-		have=$(sed -n "s/^$sym=//p" "$out/.config")
-		[[ -n "$have" ]] || have=n
-		[[ "$have" == "$want" ]] || bad+=("$sym=$want (got $have)")
-	done < <(requested_options "${frags[@]}")
-	[[ ${#bad[@]} -eq 0 ]] || die "options not in .config as requested: ${bad[*]} (log: $log)"
-}
-
-build_kernel() {
-	local tree="$1" out="$2" log="$3" cc cmd
-
-	cc="${CROSS}gcc"
-	command -v ccache >/dev/null 2>&1 && cc="ccache $cc"
-	cmd=(make -C "$tree" O="$out" ARCH="$ARCH" CROSS_COMPILE="$CROSS" CC="$cc"
-	     -j"$JOBS" "$IMAGE_TARGET")
-	if ! "${cmd[@]}" >"$log" 2>&1; then
-		grep -a -E 'error|Error' "$log" | head -n 5 >&2 || true
-		die "kernel build failed for $ARCH (log: $log)"
-	fi
-}
-
-# make_initramfs BUILD_DIR DEST: static init + gen_init_cpio list -> DEST.
-make_initramfs() {
-	local out="$1" dest="$2" init="$1/forkfix-init" list="$1/forkfix-initramfs.list"
-
-	"${CROSS}gcc" -static -O2 -Wall -Wextra -Werror -o "$init.tmp" "$REPO/scripts/qemu-init.c" ||
-		die "cannot compile scripts/qemu-init.c for $ARCH"
-	mv "$init.tmp" "$init"
-	cat >"$list" <<EOT
-dir /dev 0755 0 0
-nod /dev/console 0600 0 0 c 5 1
-dir /proc 0755 0 0
-dir /sys 0755 0 0
-dir /tmp 01777 0 0
-file /init $init 0755 0 0
-EOT
-	[[ -x "$out/usr/gen_init_cpio" ]] || die "$out/usr/gen_init_cpio was not built"
-	"$out/usr/gen_init_cpio" "$list" >"$dest.tmp" || die "gen_init_cpio failed"
-	mv "$dest.tmp" "$dest"
-}
+# --- Boot -----------------------------------------------------------------
 
 # boot KERNEL INITRAMFS CONSOLE_LOG: run QEMU with a time limit.
 boot() {
@@ -330,7 +234,8 @@ run_arch() {
 
 	stage "config: allnoconfig + Kconfig.fragment + scripts/configs/qemu-$ARCH.config"
 	t=$SECONDS
-	configure "$TREE_DIR" "$out" "$ARCH_DIR/config.log"
+	configure "$TREE_DIR" "$out" "$ARCH_DIR/config.log" \
+		"$REPO/Kconfig.fragment" "$REPO/scripts/configs/qemu-$ARCH.config"
 	cp "$out/.config" "$ARCH_DIR/config"
 	stage_time config "$t"
 
@@ -341,7 +246,7 @@ run_arch() {
 
 	stage "initramfs: static init from scripts/qemu-init.c, usr/gen_init_cpio"
 	t=$SECONDS
-	make_initramfs "$out" "$out/forkfix-initramfs.cpio"
+	make_initramfs "$out" "$out/forkfix-initramfs.cpio" "$REPO/scripts/qemu-init.c"
 	stage_time initramfs "$t"
 
 	stage "boot: QEMU (TCG), KUnit at boot, KUnit from debugfs, fork sweep, kmemleak (limit ${TIMEOUT}s)"
@@ -414,7 +319,7 @@ main() {
 	stage "base: scripts/get-base.sh"
 	ensure_base >/dev/null
 	stage "series: apply onto the base ($TREE)"
-	TREE_DIR=$(prepare_tree) || die "the series does not apply (see above)"
+	TREE_DIR=$(prepare_tree "$TREE") || die "the series does not apply (see above)"
 
 	declare -g -A ARCH_STATUS=()
 	for ARCH in "${arches[@]}"; do
