@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Benchmark: the base and the patched kernel, same non-debug config, booted
+# in turn (A B A B ...) under QEMU with -icount, so that guest time follows
+# guest instructions and the figures repeat on a noisy host.  The guest
+# (scripts/bench-init.c) times fork+exit, mmap+munmap, munmap of a span and a
+# failed fork that stops after k of the parent's VMAs.
+set -euo pipefail
+
+PROG=$(basename "$0")
+SCRIPTS_DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+source "$SCRIPTS_DIR/lib.sh"
+# shellcheck source=scripts/kernel.sh
+source "$SCRIPTS_DIR/kernel.sh"
+
+DEFAULT_PAIRS=5
+DEFAULT_TIMEOUT=900
+
+usage() {
+	cat <<EOT
+Usage: $PROG [OPTIONS]
+
+Build the base (plus the test patch, which changes nothing without KUnit)
+and the patched kernel with scripts/configs/bench.config, boot them in turn
+under QEMU with "-icount shift=0,sleep=off" (one guest nanosecond per guest
+instruction, one CPU), and print per case the median guest time per
+operation of each kernel, the ratio patched/base of the medians, the lowest
+and highest ratio of the pairs, and the number of runs.  The table also goes
+to bench.md and bench.json in the results directory.
+
+Cases: fork+exit+wait with 10, 100 and 1000 extra VMAs; mmap+munmap of one
+page among 1000 VMAs; munmap of a range of 16 VMAs; fork() failing after k
+copied VMAs (fail-nth on the vm_area_struct cache only), k = 10, 50, 90 of
+100 and k = 10, 50, 90, 500, 990 of 1000 extra VMAs.
+
+Options:
+  -a, --arch ARCH     x86_64, arm64 or all (default: x86_64)
+  -p, --pairs N       base/patched boots per arch, alternating (default: $DEFAULT_PAIRS)
+  -j, --jobs N        make -j (default: $(nproc))
+  -r, --results DIR   results directory (default: $CACHE_DIR/results/bench-<time>)
+  -t, --timeout SEC   time limit of one boot (default: $DEFAULT_TIMEOUT)
+      --no-install    never run apt-get, only say what is missing
+  -h, --help          show this help
+EOT
+}
+
+# boot_bench TREE N: one boot; the guest's lines go to the results.
+boot_bench() {
+	local tree="$1" n="$2" out="$CACHE_DIR/build/bench-$1-$ARCH" console cmd rc=0
+
+	console="$RESULTS/$ARCH/$tree-$n.log"
+	cmd=(timeout -k 10 "$TIMEOUT" "${QEMU_CMD[@]}" -accel tcg -icount 'shift=0,sleep=off'
+	     -smp 1 -m 1024 -nographic -no-reboot -kernel "$out/$IMAGE"
+	     -initrd "$out/bench-initramfs.cpio"
+	     -append "console=$CONSOLE panic=-1 slub_nomerge quiet")
+	"${cmd[@]}" </dev/null >"$console" 2>&1 || rc=$?
+	[[ $rc -ne 124 && $rc -ne 137 ]] ||
+		die "the $ARCH $tree guest hung: no power-off within ${TIMEOUT}s (console: $console)"
+	[[ $rc -eq 0 ]] || die "QEMU failed for $ARCH $tree with status $rc (console: $console)"
+	grep -a -q 'bench: done failures=0' "$console" ||
+		die "the $ARCH $tree benchmark did not finish cleanly (console: $console)"
+	grep -a -o 'bench: case=.*' "$console" | sed "s/^/$tree $n /" >>"$RESULTS/$ARCH/results.txt"
+}
+
+# Median per kernel, ratio of medians, min/max of the per-pair ratios.
+table() {
+	python3 - "$1" "$2" <<'EOF'
+import json, statistics, sys
+path, arch = sys.argv[1], sys.argv[2]
+runs = {}
+for line in open(path):
+    tree, n, rest = line.split(" ", 2)
+    f = dict(kv.split("=") for kv in rest.replace("bench: ", "").split())
+    runs.setdefault(f["case"], {}).setdefault(tree, {})[int(n)] = int(f["ns"])
+rows = []
+for case, by in runs.items():
+    base, patched = by.get("base", {}), by.get("patched", {})
+    pairs = sorted(set(base) & set(patched))
+    if not pairs:
+        continue
+    mb = statistics.median(base[i] for i in pairs)
+    mp = statistics.median(patched[i] for i in pairs)
+    ratios = [patched[i] / base[i] for i in pairs]
+    rows.append({"arch": arch, "case": case, "base_ns": mb, "patched_ns": mp,
+                 "ratio": mp / mb, "ratio_min": min(ratios), "ratio_max": max(ratios),
+                 "runs": len(pairs)})
+print("| arch | case | base ns/op | patched ns/op | patched/base | min | max | pairs |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+for r in rows:
+    print("| %s | %s | %.0f | %.0f | %.4f | %.4f | %.4f | %d |" % (
+        r["arch"], r["case"], r["base_ns"], r["patched_ns"], r["ratio"],
+        r["ratio_min"], r["ratio_max"], r["runs"]))
+json.dump(rows, open(path.replace("results.txt", "bench.json"), "w"), indent=1)
+EOF
+}
+
+main() {
+	local arch_opt=x86_64 opts arches=() tree t n start
+
+	JOBS=$(nproc)
+	TIMEOUT=$DEFAULT_TIMEOUT
+	PAIRS=$DEFAULT_PAIRS
+	RESULTS=""
+	opts=$(getopt -o ha:p:j:r:t: -l help,arch:,pairs:,jobs:,results:,timeout:,no-install \
+		-n "$PROG" -- "$@") || { usage >&2; exit 2; }
+	eval set -- "$opts"
+	while true; do
+		case "$1" in
+		-a | --arch) arch_opt="$2"; shift 2 ;;
+		-p | --pairs) PAIRS="$2"; shift 2 ;;
+		-j | --jobs) JOBS="$2"; shift 2 ;;
+		-r | --results) RESULTS="$2"; shift 2 ;;
+		-t | --timeout) TIMEOUT="$2"; shift 2 ;;
+		--no-install) NO_INSTALL=1; shift ;;
+		-h | --help) usage; exit 0 ;;
+		--) shift; break ;;
+		esac
+	done
+	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
+	case "$arch_opt" in
+	all) arches=(x86_64 arm64) ;;
+	x86_64 | arm64) arches=("$arch_opt") ;;
+	*) die "unknown arch '$arch_opt' (known: x86_64, arm64, all)" ;;
+	esac
+	[[ "$PAIRS" =~ ^[1-9][0-9]*$ ]] || die "--pairs takes a positive number, not '$PAIRS'"
+	[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs takes a positive number, not '$JOBS'"
+	[[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "--timeout takes seconds, not '$TIMEOUT'"
+
+	ensure_requirements "${arches[@]}"
+	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/bench-$(date +%Y%m%d-%H%M%S)"
+	mkdir -p "$RESULTS" || die "cannot create the results directory $RESULTS"
+	RESULTS=$(cd "$RESULTS" && pwd)
+	start=$SECONDS
+
+	log "base and series (+$(elapsed "$start"))"
+	ensure_base >/dev/null
+	declare -A tree_dir
+	for t in base patched; do
+		tree_dir[$t]=$(prepare_tree "$t") || die "the series does not apply (see above)"
+	done
+
+	: >"$RESULTS/bench.md"
+	for ARCH in "${arches[@]}"; do
+		arch_vars "$ARCH"
+		mkdir -p "$RESULTS/$ARCH"
+		: >"$RESULTS/$ARCH/results.txt"
+		for t in base patched; do
+			tree="$CACHE_DIR/build/bench-$t-$ARCH"
+			log "$ARCH $t: config and build (+$(elapsed "$start"); log: $RESULTS/$ARCH/build-$t.log)"
+			configure "${tree_dir[$t]}" "$tree" "$RESULTS/$ARCH/config-$t.log" \
+				"$REPO_DIR/scripts/configs/bench.config" \
+				"$REPO_DIR/scripts/configs/qemu-$ARCH.config"
+			build_kernel "${tree_dir[$t]}" "$tree" "$RESULTS/$ARCH/build-$t.log"
+			make_initramfs "$tree" "$tree/bench-initramfs.cpio" "$REPO_DIR/scripts/bench-init.c"
+		done
+		cmp -s "$CACHE_DIR/build/bench-base-$ARCH/.config" "$CACHE_DIR/build/bench-patched-$ARCH/.config" ||
+			die "the base and patched configs differ for $ARCH"
+		for ((n = 1; n <= PAIRS; n++)); do
+			for t in base patched; do
+				log "$ARCH pair $n/$PAIRS: $t (+$(elapsed "$start"))"
+				boot_bench "$t" "$n"
+			done
+		done
+		table "$RESULTS/$ARCH/results.txt" "$ARCH" | tee -a "$RESULTS/bench.md"
+	done
+	log "done in $(elapsed "$start"); results in $RESULTS"
+}
+
+main "$@"
