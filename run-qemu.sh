@@ -310,16 +310,17 @@ main() {
 	[[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "--timeout takes seconds, not '$TIMEOUT'"
 
 	ensure_requirements "${arches[@]}"
-	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/qemu-$TREE-$(date +%Y%m%d-%H%M%S)"
-	mkdir -p "$RESULTS" || die "cannot create the results directory $RESULTS"
-	RESULTS=$(cd "$RESULTS" && pwd)
-	: >"$RESULTS/summary.txt"
-
 	ARCH="-" ARCH_START=$SECONDS
 	stage "base: scripts/get-base.sh"
 	ensure_base >/dev/null
 	stage "series: apply onto the base ($TREE)"
-	TREE_DIR=$(prepare_tree "$TREE") || die "the series does not apply (see above)"
+	# apply-series.sh has said which patch does not apply.
+	TREE_DIR=$(prepare_tree "$TREE") || exit 1
+
+	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/qemu-$TREE-$(date +%Y%m%d-%H%M%S)"
+	mkdir -p "$RESULTS" || die "cannot create the results directory $RESULTS"
+	RESULTS=$(cd "$RESULTS" && pwd)
+	: >"$RESULTS/summary.txt"
 
 	declare -g -A ARCH_STATUS=()
 	for ARCH in "${arches[@]}"; do

@@ -138,7 +138,7 @@ main() {
 	ensure_base >/dev/null
 	declare -A tree_dir
 	for t in base patched; do
-		tree_dir[$t]=$(prepare_tree "$t") || die "the series does not apply (see above)"
+		tree_dir[$t]=$(prepare_tree "$t") || exit 1
 	done
 
 	: >"$RESULTS/bench.md"
