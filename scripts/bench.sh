@@ -54,7 +54,7 @@ boot_bench() {
 	cmd=(timeout -k 10 "$TIMEOUT" "${QEMU_CMD[@]}" -accel tcg -icount 'shift=0,sleep=off'
 	     -smp 1 -m 1024 -nographic -no-reboot -kernel "$out/$IMAGE"
 	     -initrd "$out/bench-initramfs.cpio"
-	     -append "console=$CONSOLE panic=-1 slub_nomerge quiet")
+	     -append "console=$CONSOLE panic=-1 slub_nomerge norandmaps quiet")
 	"${cmd[@]}" </dev/null >"$console" 2>&1 || rc=$?
 	[[ $rc -ne 124 && $rc -ne 137 ]] ||
 		die "the $ARCH $tree guest hung: no power-off within ${TIMEOUT}s (console: $console)"
