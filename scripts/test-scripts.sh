@@ -73,7 +73,7 @@ test_options() {
 	local s
 
 	for s in run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/get-base.sh \
-		 scripts/apply-series.sh scripts/export-series.sh; do
+		 scripts/apply-series.sh scripts/export-series.sh scripts/bench.sh scripts/test.sh; do
 		if "$REPO_DIR/$s" --help >"$TMP/out" 2>&1 && grep -q '^Usage:' "$TMP/out"; then
 			report "$s --help" 0
 		else
@@ -87,6 +87,10 @@ test_options() {
 	expect_error "run-qemu.sh --jobs 0" "--jobs takes a positive number" \
 		"$REPO_DIR/run-qemu.sh" --jobs 0
 	expect_error "run-qemu.sh extra argument" "unexpected argument" "$REPO_DIR/run-qemu.sh" x86_64
+	expect_error "bench.sh --arch sparc" "unknown arch 'sparc'" "$REPO_DIR/scripts/bench.sh" --arch sparc
+	expect_error "bench.sh --pairs 0" "--pairs takes a positive number" \
+		"$REPO_DIR/scripts/bench.sh" --pairs 0
+	expect_error "test.sh --steps everything" "unknown step" "$REPO_DIR/scripts/test.sh" --steps everything
 	expect_error "check-series.sh --arch sparc" "unknown arch" \
 		"$REPO_DIR/scripts/check-series.sh" --arch sparc
 	expect_error "run-kunit.sh --arch sparc" "unknown arch" "$REPO_DIR/scripts/run-kunit.sh" --arch sparc
