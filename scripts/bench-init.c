@@ -59,9 +59,13 @@ static void put(const char *path, const char *val)
 		close(fd);
 }
 
-/* Grow the extra VMAs to @n: single pages, read-only and writable in turn. */
+/* Set the extra VMAs to @n: single pages, read-only and writable in turn. */
 static void set_extra(int n)
 {
+	if (nr_extra > n) {
+		munmap((void *)(AREA + n * PAGE), (nr_extra - n) * PAGE);
+		nr_extra = n;
+	}
 	for (; nr_extra < n; nr_extra++) {
 		unsigned long addr = AREA + nr_extra * PAGE;
 		int prot = nr_extra % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
@@ -213,7 +217,6 @@ static void bench_failed_fork(int fd, int n, int k, int iters)
 
 int main(void)
 {
-	/* Sizes grow only: the VMAs of a case stay for the next ones. */
 	static const int ks[] = { 10, 50, 90 };
 	unsigned int i;
 	int fd;
@@ -226,8 +229,16 @@ int main(void)
 	mount("debugfs", DBG, "debugfs", 0, NULL);
 	printf("bench: start\n");
 
+	/*
+	 * The hot paths first: the failed forks free their objects in another
+	 * order on each kernel, which would leave the allocators of the two
+	 * kernels in different states for whatever is timed after them.
+	 */
 	bench_fork_exit(10, 100);
 	bench_fork_exit(100, 50);
+	bench_mmap_munmap(200);		/* 1000 VMAs from here on */
+	bench_munmap_span(50);
+	bench_fork_exit(1000, 20);
 
 	/* Only vm_area_struct allocations count for fail-nth. */
 	put("/sys/kernel/slab/vm_area_struct/failslab", "1");
@@ -240,17 +251,14 @@ int main(void)
 		failures++;
 	}
 	for (i = 0; fd >= 0 && i < sizeof(ks) / sizeof(ks[0]); i++)
-		bench_failed_fork(fd, 100, ks[i], 50);
-
-	bench_mmap_munmap(200);		/* 1000 VMAs from here on */
-	bench_munmap_span(50);
-	for (i = 0; fd >= 0 && i < sizeof(ks) / sizeof(ks[0]); i++)
 		bench_failed_fork(fd, 1000, ks[i], 50);
 	if (fd >= 0) {
 		bench_failed_fork(fd, 1000, 500, 20);
 		bench_failed_fork(fd, 1000, 990, 20);
 	}
-	bench_fork_exit(1000, 20);
+	set_extra(100);
+	for (i = 0; fd >= 0 && i < sizeof(ks) / sizeof(ks[0]); i++)
+		bench_failed_fork(fd, 100, ks[i], 50);
 
 	printf("bench: done failures=%d\n", failures);
 	fflush(stdout);
