@@ -103,6 +103,7 @@ dir /tmp 01777 0 0
 file /init $init 0755 0 0
 EOT
 	[[ -x "$out/usr/gen_init_cpio" ]] || die "$out/usr/gen_init_cpio was not built"
-	"$out/usr/gen_init_cpio" "$list" >"$dest.tmp" || die "gen_init_cpio failed"
+	# A fixed time stamp: the same init gives the same initramfs.
+	"$out/usr/gen_init_cpio" -t 1700000000 "$list" >"$dest.tmp" || die "gen_init_cpio failed"
 	mv "$dest.tmp" "$dest"
 }
