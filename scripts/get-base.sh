@@ -84,7 +84,7 @@ import_base() {
 	dpkg-deb --fsys-tarfile "$deb" |
 		tar -x -C "$tmp" "./usr/src/$BASE_DEB_PACKAGE.tar.xz"
 	tar -xJ -C "$tmp" -f "$tmp/usr/src/$BASE_DEB_PACKAGE.tar.xz"
-	rm -rf "$tmp/usr"
+	rm -rf "${tmp:?}/usr"
 	src="$tmp/$BASE_DEB_PACKAGE"
 	[[ -f "$src/Makefile" && -f "$src/mm/mmap.c" ]] || die "unexpected tarball layout in $deb"
 
