@@ -16,7 +16,6 @@ source "$REPO/scripts/lib.sh"
 # shellcheck source=scripts/kernel.sh
 source "$REPO/scripts/kernel.sh"
 
-ARCHES_KNOWN=(x86_64 arm64)
 DEFAULT_TIMEOUT=1500
 SUITE="fork_dup_mmap"
 SWEEP_PARAM="each allocation in turn"
@@ -301,13 +300,10 @@ main() {
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	case "$arch_opt" in
-	all) arches=("${ARCHES_KNOWN[@]}") ;;
-	x86_64 | arm64) arches=("$arch_opt") ;;
-	*) die "unknown arch '$arch_opt' (known: x86_64, arm64, all)" ;;
-	esac
-	[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs takes a positive number, not '$JOBS'"
-	[[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "--timeout takes seconds, not '$TIMEOUT'"
+	arches_of "$arch_opt"
+	arches=("${ARCHES[@]}")
+	need_count --jobs "$JOBS" "a positive number"
+	need_count --timeout "$TIMEOUT" seconds
 
 	ensure_requirements "${arches[@]}"
 	ARCH="-" ARCH_START=$SECONDS

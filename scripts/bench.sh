@@ -119,14 +119,11 @@ main() {
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	case "$arch_opt" in
-	all) arches=(x86_64 arm64) ;;
-	x86_64 | arm64) arches=("$arch_opt") ;;
-	*) die "unknown arch '$arch_opt' (known: x86_64, arm64, all)" ;;
-	esac
-	[[ "$PAIRS" =~ ^[1-9][0-9]*$ ]] || die "--pairs takes a positive number, not '$PAIRS'"
-	[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs takes a positive number, not '$JOBS'"
-	[[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "--timeout takes seconds, not '$TIMEOUT'"
+	arches_of "$arch_opt"
+	arches=("${ARCHES[@]}")
+	need_count --pairs "$PAIRS" "a positive number"
+	need_count --jobs "$JOBS" "a positive number"
+	need_count --timeout "$TIMEOUT" seconds
 
 	ensure_requirements "${arches[@]}"
 	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/bench-$(date +%Y%m%d-%H%M%S)"

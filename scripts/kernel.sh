@@ -107,3 +107,17 @@ EOT
 	"$out/usr/gen_init_cpio" -t 1700000000 "$list" >"$dest.tmp" || die "gen_init_cpio failed"
 	mv "$dest.tmp" "$dest"
 }
+
+# arches_of x86_64|arm64|all: set ARCHES to the architectures asked for.
+arches_of() {
+	case "$1" in
+	all) ARCHES=(x86_64 arm64) ;;
+	x86_64 | arm64) ARCHES=("$1") ;;
+	*) die "unknown arch '$1' (known: x86_64, arm64, all)" ;;
+	esac
+}
+
+# need_count OPTION VALUE WHAT: VALUE must be a positive integer.
+need_count() {
+	[[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 takes $3, not '$2'"
+}
