@@ -72,20 +72,16 @@ stage_time() {
 
 # boot KERNEL INITRAMFS CONSOLE_LOG: run QEMU with a time limit.
 boot() {
-	local kernel="$1" initrd="$2" console="$3" cmd rc=0
+	local kernel="$1" initrd="$2" console="$3" cmd
 
-	cmd=(timeout -k 10 "$TIMEOUT" "${QEMU_CMD[@]}" -accel tcg -m 1024 -smp 2
+	cmd=("${QEMU_CMD[@]}" -accel tcg -m 1024 -smp 2
 	     -nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
 	     -append "console=$CONSOLE panic=-1 oops=panic")
 	if [[ $KEEP -eq 1 ]]; then
-		printf '%q ' "${cmd[@]:3}" >"$ARCH_DIR/qemu-cmdline.sh"
+		printf '%q ' "${cmd[@]}" >"$ARCH_DIR/qemu-cmdline.sh"
 		echo >>"$ARCH_DIR/qemu-cmdline.sh"
 	fi
-	"${cmd[@]}" </dev/null >"$console" 2>&1 || rc=$?
-	if [[ $rc -eq 124 || $rc -eq 137 ]]; then
-		die "the $ARCH guest hung: no power-off within ${TIMEOUT}s (console: $console)"
-	fi
-	[[ $rc -eq 0 ]] || die "QEMU failed for $ARCH with status $rc (console: $console)"
+	run_guest "$console" "$ARCH" "${cmd[@]}"
 }
 
 # --- Results --------------------------------------------------------------

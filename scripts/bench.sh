@@ -48,17 +48,13 @@ EOT
 
 # boot_bench TREE N: one boot; the guest's lines go to the results.
 boot_bench() {
-	local tree="$1" n="$2" out="$CACHE_DIR/build/bench-$1-$ARCH" console cmd rc=0
+	local tree="$1" n="$2" out="$CACHE_DIR/build/bench-$1-$ARCH" console
 
 	console="$RESULTS/$ARCH/$tree-$n.log"
-	cmd=(timeout -k 10 "$TIMEOUT" "${QEMU_CMD[@]}" -accel tcg -icount 'shift=0,sleep=off'
-	     -smp 1 -m 1024 -nographic -no-reboot -kernel "$out/$IMAGE"
-	     -initrd "$out/bench-initramfs.cpio"
-	     -append "console=$CONSOLE panic=-1 slub_nomerge norandmaps quiet")
-	"${cmd[@]}" </dev/null >"$console" 2>&1 || rc=$?
-	[[ $rc -ne 124 && $rc -ne 137 ]] ||
-		die "the $ARCH $tree guest hung: no power-off within ${TIMEOUT}s (console: $console)"
-	[[ $rc -eq 0 ]] || die "QEMU failed for $ARCH $tree with status $rc (console: $console)"
+	run_guest "$console" "$ARCH $tree" "${QEMU_CMD[@]}" -accel tcg -icount 'shift=0,sleep=off' \
+		-smp 1 -m 1024 -nographic -no-reboot -kernel "$out/$IMAGE" \
+		-initrd "$out/bench-initramfs.cpio" \
+		-append "console=$CONSOLE panic=-1 slub_nomerge norandmaps quiet"
 	grep -a -q 'bench: done failures=0' "$console" ||
 		die "the $ARCH $tree benchmark did not finish cleanly (console: $console)"
 	grep -a -o 'bench: case=.*' "$console" | sed "s/^/$tree $n /" >>"$RESULTS/$ARCH/results.txt"

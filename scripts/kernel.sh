@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Kernel helpers of the QEMU runners (run-qemu.sh, scripts/bench.sh): work
 # trees, config fragments, builds, initramfs.  Sourced after lib.sh; they use
-# ARCH, JOBS and set CROSS, IMAGE, IMAGE_TARGET, CONSOLE, QEMU_CMD.
+# ARCH, JOBS, TIMEOUT and set CROSS, IMAGE, IMAGE_TARGET, CONSOLE, QEMU_CMD.
 
 arch_vars() {
 	local arch="$1"
@@ -120,4 +120,16 @@ arches_of() {
 # need_count OPTION VALUE WHAT: VALUE must be a positive integer.
 need_count() {
 	[[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 takes $3, not '$2'"
+}
+
+# run_guest CONSOLE WHAT QEMU_COMMAND...: run QEMU under the time limit
+# TIMEOUT with its console in CONSOLE; die if the guest hangs or QEMU fails.
+run_guest() {
+	local console="$1" what="$2" rc=0
+
+	shift 2
+	timeout -k 10 "$TIMEOUT" "$@" </dev/null >"$console" 2>&1 || rc=$?
+	[[ $rc -ne 124 && $rc -ne 137 ]] ||
+		die "the $what guest hung: no power-off within ${TIMEOUT}s (console: $console)"
+	[[ $rc -eq 0 ]] || die "QEMU failed for $what with status $rc (console: $console)"
 }
