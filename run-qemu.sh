@@ -1,31 +1,41 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build a debug kernel (Kconfig.fragment: the fork_dup_mmap KUnit suite,
-# KASAN, DEBUG_VM, lockdep, kmemleak, fault injection) with the series, boot
+# Build a debug kernel (Kconfig.fragment plus the tree's KUnit suite: KASAN,
+# DEBUG_VM, lockdep, kmemleak, fault injection) with a tree's series, boot
 # it under QEMU (TCG) for x86_64 and arm64 with a small static init
-# (scripts/qemu-init.c), and check the results: the KUnit suite at boot and
+# (scripts/guest/qemu-init.c), and check the results: the KUnit suite at boot and
 # again from debugfs with fault injection on, a fork() sweep over every
 # fault-injection point, kmemleak, and no splat in the console.
 set -euo pipefail
 
 PROG=$(basename "$0")
-REPO=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib.sh
-source "$REPO/scripts/lib.sh"
-# shellcheck source=scripts/kernel.sh
-source "$REPO/scripts/kernel.sh"
+LIB=$(cd "$(dirname "$0")" && pwd)/scripts/lib
+# shellcheck source=scripts/lib/common.sh
+source "$LIB/common.sh"
+# shellcheck source=scripts/lib/trees.sh
+source "$LIB/trees.sh"
+# shellcheck source=scripts/lib/arches.sh
+source "$LIB/arches.sh"
+# shellcheck source=scripts/lib/packages.sh
+source "$LIB/packages.sh"
+# shellcheck source=scripts/lib/base.sh
+source "$LIB/base.sh"
+# shellcheck source=scripts/lib/worktree.sh
+source "$LIB/worktree.sh"
+# shellcheck source=scripts/lib/kernel.sh
+source "$LIB/kernel.sh"
 
 DEFAULT_TIMEOUT=1500
-SUITE="fork_dup_mmap"
 SWEEP_PARAM="each allocation in turn"
 
 usage() {
 	cat <<EOT
 Usage: $PROG [OPTIONS]
 
-Build the series with Kconfig.fragment, boot it under QEMU (TCG) and check:
-  - the $SUITE KUnit suite at boot: every case passes;
+Build a tree's series with Kconfig.fragment and the tree's KUnit suite,
+boot it under QEMU (TCG) and check:
+  - the KUnit suite at boot (6.12.y: fork_dup_mmap): every case passes;
   - the suite again from debugfs, with failslab and fail_page_alloc set up
     for task-local fail-nth: its allocation sweep runs and passes;
   - a fork() sweep: fail-nth = 1, 2, ... around fork() until it succeeds,
@@ -42,17 +52,22 @@ negative control.  The suite must report failures there, so the run exits
 non-zero and lists them.
 
 Missing packages are installed with apt-get when run as root; otherwise the
-apt-get line to run is printed.  Trees, build directories and logs live under
-$CACHE_DIR (FORKFIX_CACHE), never in this repository.
+apt-get line to run is printed.  Work trees (\$CACHE_DIR/work/<tree>/
+<patched|base>-qemu, build directories inside), and logs live under
+$CACHE_DIR (FORKFIX_CACHE), never in this repository.  A second run of the
+same tree and variant waits for the first, saying so.
 
 Options:
-  -a, --arch ARCH     x86_64, arm64 or all (default: all)
+      --tree TREE     tree to run (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
+  -a, --arch LIST     architectures, comma separated, or all
+                      (default: all = ${KNOWN_ARCHES[*]})
       --base          run the base plus the test patch (negative control)
   -j, --jobs N        make -j (default: $(nproc))
-  -r, --results DIR   results directory (default: $CACHE_DIR/results/qemu-<tree>-<time>)
+  -r, --results DIR   results directory
+                      (default: $CACHE_DIR/results/qemu-<tree>-<variant>-<time>)
   -k, --keep          also keep the kernel image, initramfs and QEMU command
                       line of every boot in the results directory
-  -t, --timeout SEC   time limit of one boot (default: $DEFAULT_TIMEOUT)
+      --timeout SEC   time limit of one boot (default: $DEFAULT_TIMEOUT)
       --no-install    never run apt-get, only say what is missing
   -h, --help          show this help
 EOT
@@ -60,7 +75,7 @@ EOT
 
 # stage NAME: print a progress line with the time since the arch began.
 stage() {
-	printf '%s: [%s %s +%s] %s\n' "$PROG" "$ARCH" "$TREE" "$(elapsed "$ARCH_START")" "$*" >&2
+	printf '%s: [%s %s %s +%s] %s\n' "$PROG" "$TREE" "$VARIANT" "$ARCH" "$(elapsed "$ARCH_START")" "$*" >&2
 }
 
 # Record how long a stage took: stage_time NAME START.
@@ -70,9 +85,10 @@ stage_time() {
 
 # --- Boot -----------------------------------------------------------------
 
-# boot KERNEL INITRAMFS CONSOLE_LOG: run QEMU with a time limit.
+# boot KERNEL INITRAMFS: run QEMU with a time limit; console and pid file
+# in the arch's results directory.
 boot() {
-	local kernel="$1" initrd="$2" console="$3" cmd
+	local kernel="$1" initrd="$2" cmd
 
 	cmd=("${QEMU_CMD[@]}" -accel tcg -m 1024 -smp 2
 	     -nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
@@ -81,55 +97,19 @@ boot() {
 		printf '%q ' "${cmd[@]}" >"$ARCH_DIR/qemu-cmdline.sh"
 		echo >>"$ARCH_DIR/qemu-cmdline.sh"
 	fi
-	run_guest "$console" "$ARCH" "${cmd[@]}"
+	run_guest "$ARCH_DIR" "$ARCH" "${cmd[@]}"
 }
 
 # --- Results --------------------------------------------------------------
 
 # parse_ktap FILE JSON: run the kernel's KTAP parser; print
-# "passed failed skipped crashed" from its JSON.
+# "passed failed skipped errors" from its JSON.
 parse_ktap() {
 	local in="$1" json="$2"
 
 	python3 "$TREE_DIR/tools/testing/kunit/kunit.py" parse --json="$json" <"$in" \
 		>"${json%.json}.txt" 2>&1 || true
-	python3 - "$json" <<'EOF'
-import json, sys
-counts = {"PASS": 0, "FAIL": 0, "SKIP": 0, "ERROR": 0}
-try:
-    doc = json.load(open(sys.argv[1]))
-except (OSError, ValueError):
-    print("0 0 0 1")
-    sys.exit(0)
-def walk(group):
-    for case in group.get("test_cases", []):
-        counts[case.get("status", "ERROR")] = counts.get(case.get("status", "ERROR"), 0) + 1
-    for sub in group.get("sub_groups", []):
-        walk(sub)
-walk(doc)
-print(counts["PASS"], counts["FAIL"], counts["SKIP"], counts["ERROR"])
-EOF
-}
-
-# Status of one test in the parser's JSON, by the end of its name.
-ktap_status() {
-	python3 - "$1" "$2" <<'EOF'
-import json, sys
-try:
-    doc = json.load(open(sys.argv[1]))
-except (OSError, ValueError):
-    print("MISSING")
-    sys.exit(0)
-found = []
-def walk(group):
-    for case in group.get("test_cases", []):
-        if case.get("name", "").endswith(sys.argv[2]):
-            found.append(case.get("status"))
-    for sub in group.get("sub_groups", []):
-        walk(sub)
-walk(doc)
-print(found[-1] if found else "MISSING")
-EOF
+	python3 "$LIB/kunit_json.py" counts "$json"
 }
 
 SPLAT_RE='BUG:|WARNING:|KASAN|possible circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|Bad rss-counter|non-zero pgtables_bytes|Oops|Kernel panic|Unable to handle kernel|general protection fault|kernel BUG'
@@ -148,7 +128,7 @@ check_results() {
 	read -r -a rerun < <(parse_ktap "$rerun_ktap" "$dir/ktap-debugfs.json")
 	RESULT_BOOT="${boot[0]} passed, ${boot[1]} failed, ${boot[2]} skipped"
 	RESULT_RERUN="${rerun[0]} passed, ${rerun[1]} failed, ${rerun[2]} skipped"
-	RESULT_SWEEP_CASE=$(ktap_status "$dir/ktap-debugfs.json" "$SWEEP_PARAM")
+	RESULT_SWEEP_CASE=$(python3 "$LIB/kunit_json.py" status "$dir/ktap-debugfs.json" "$SWEEP_PARAM")
 	RESULT_KUNIT_COUNTS=("${boot[@]}" "${rerun[@]}")
 
 	sweep=$(grep -a -o 'forkfix: sweep points=.*' "$console" | tail -n1 || true)
@@ -178,7 +158,7 @@ check_results() {
 	[[ "$splats" -eq 0 ]] || problems+=("$splats splat lines (see $dir/splats.txt)")
 
 	for line in "${problems[@]}"; do
-		printf '%s: [%s %s] %s\n' "$PROG" "$ARCH" "$TREE" "$line" >&2
+		printf '%s: [%s %s %s] %s\n' "$PROG" "$TREE" "$VARIANT" "$ARCH" "$line" >&2
 	done
 	[[ ${#problems[@]} -eq 0 ]]
 }
@@ -194,7 +174,8 @@ list_failures() {
 json_arch() {
 	local status="$1" t first=1
 
-	printf '    {"arch": "%s", "tree": "%s", "status": "%s",\n' "$ARCH" "$TREE" "$status"
+	printf '    {"arch": "%s", "tree": "%s", "variant": "%s", "status": "%s",\n' \
+		"$ARCH" "$TREE" "$VARIANT" "$status"
 	printf '     "kunit_boot": {"passed": %d, "failed": %d, "skipped": %d, "errors": %d},\n' \
 		"${RESULT_KUNIT_COUNTS[@]:0:4}"
 	printf '     "kunit_debugfs": {"passed": %d, "failed": %d, "skipped": %d, "errors": %d, "sweep_case": "%s"},\n' \
@@ -225,23 +206,23 @@ run_arch() {
 	arch_vars "$ARCH"
 	ARCH_DIR="$RESULTS/$ARCH"
 	mkdir -p "$ARCH_DIR"
-	out="$CACHE_DIR/build/qemu-$TREE-$ARCH"
+	out=$(build_dir "$ARCH")
 
-	stage "config: allnoconfig + Kconfig.fragment + scripts/configs/qemu-$ARCH.config"
+	stage "config: allnoconfig + Kconfig.fragment + scripts/configs/qemu-$ARCH.config + CONFIG_$TREE_KCONFIG"
 	t=$SECONDS
-	configure "$TREE_DIR" "$out" "$ARCH_DIR/config.log" \
-		"$REPO/Kconfig.fragment" "$REPO/scripts/configs/qemu-$ARCH.config"
+	configure "$out" "$ARCH_DIR/config.log" allnoconfig \
+		"$REPO_DIR/Kconfig.fragment" "$REPO_DIR/scripts/configs/qemu-$ARCH.config"
 	cp "$out/.config" "$ARCH_DIR/config"
 	stage_time config "$t"
 
-	stage "build: make $IMAGE_TARGET (a few minutes when cold; log: $ARCH_DIR/build.log)"
+	stage "build: make $IMAGE_TARGET in $out (a few minutes when cold; log: $ARCH_DIR/build.log)"
 	t=$SECONDS
-	build_kernel "$TREE_DIR" "$out" "$ARCH_DIR/build.log"
+	build_kernel "$out" "$ARCH_DIR/build.log"
 	stage_time build "$t"
 
-	stage "initramfs: static init from scripts/qemu-init.c, usr/gen_init_cpio"
+	stage "initramfs: static init from scripts/guest/qemu-init.c, usr/gen_init_cpio"
 	t=$SECONDS
-	make_initramfs "$out" "$out/forkfix-initramfs.cpio" "$REPO/scripts/qemu-init.c"
+	make_initramfs "$out" "$out/forkfix-initramfs.cpio" qemu-init
 	stage_time initramfs "$t"
 
 	stage "boot: QEMU (TCG), KUnit at boot, KUnit from debugfs, fork sweep, kmemleak (limit ${TIMEOUT}s)"
@@ -250,79 +231,83 @@ run_arch() {
 		cp "$out/$IMAGE" "$ARCH_DIR/"
 		cp "$out/forkfix-initramfs.cpio" "$ARCH_DIR/"
 	fi
-	boot "$out/$IMAGE" "$out/forkfix-initramfs.cpio" "$ARCH_DIR/console.log"
+	boot "$out/$IMAGE" "$out/forkfix-initramfs.cpio"
 	stage_time boot "$t"
 
 	stage "check: KTAP (tools/testing/kunit parser), fork sweep, kmemleak, splats"
 	if check_results "$ARCH_DIR/console.log" "$ARCH_DIR"; then
 		status=PASS
 	fi
-	[[ "$TREE" == base ]] && list_failures "$ARCH_DIR"
+	[[ "$VARIANT" == base ]] && list_failures "$ARCH_DIR"
 	stage_time total "$ARCH_START"
 	ARCH_STATUS["$ARCH"]=$status
 	json_arch "$status" >"$ARCH_DIR/summary.json.part"
 	# A base run is expected to fail: its line is not a PASS/FAIL line.
 	label="$status"
-	[[ "$TREE" == base ]] && label=BASE
-	printf '%-4s  %s %s: boot: %s | debugfs: %s, sweep case %s | fork sweep: %s points, %s failed forks | splats %s | leaks %s | %s\n' \
-		"$label" "$ARCH" "$TREE" "$RESULT_BOOT" "$RESULT_RERUN" "$RESULT_SWEEP_CASE" \
+	[[ "$VARIANT" == base ]] && label=BASE
+	printf '%-4s  %s %s %s: boot: %s | debugfs: %s, sweep case %s | fork sweep: %s points, %s failed forks | splats %s | leaks %s | %s\n' \
+		"$label" "$TREE" "$VARIANT" "$ARCH" "$RESULT_BOOT" "$RESULT_RERUN" "$RESULT_SWEEP_CASE" \
 		"${RESULT_POINTS:-?}" "${RESULT_FORK_FAILED:-?}" "${RESULT_SPLATS:-?}" "${RESULT_LEAKS:-?}" \
 		"$(printf '%s ' "${STAGE_TIMES[@]}")" >>"$RESULTS/summary.txt"
 }
 
 main() {
-	local arch_opt=all opts a arches=() first=1 rc=0
+	local arch_opt=all opts a first=1 rc=0 pkgs=()
 
 	JOBS=$(nproc)
 	TIMEOUT=$DEFAULT_TIMEOUT
-	TREE=patched
+	TREE="$DEFAULT_TREE"
+	VARIANT=patched
 	KEEP=0
-	NO_INSTALL=0
 	RESULTS=""
-	opts=$(getopt -o ha:j:r:kt: -l help,arch:,base,jobs:,results:,keep,timeout:,no-install \
+	opts=$(getopt -o ha:j:r:k -l help,tree:,arch:,base,jobs:,results:,keep,timeout:,no-install \
 		-n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
+		--tree) TREE="$2"; shift 2 ;;
 		-a | --arch) arch_opt="$2"; shift 2 ;;
-		--base) TREE=base; shift ;;
+		--base) VARIANT=base; shift ;;
 		-j | --jobs) JOBS="$2"; shift 2 ;;
 		-r | --results) RESULTS="$2"; shift 2 ;;
 		-k | --keep) KEEP=1; shift ;;
-		-t | --timeout) TIMEOUT="$2"; shift 2 ;;
+		--timeout) TIMEOUT="$2"; shift 2 ;;
 		--no-install) NO_INSTALL=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	arches_of "$arch_opt"
-	arches=("${ARCHES[@]}")
+	tree_vars "$TREE"
+	parse_arches "$arch_opt"
 	need_count --jobs "$JOBS" "a positive number"
 	need_count --timeout "$TIMEOUT" seconds
 
-	ensure_requirements "${arches[@]}"
+	pkgs=(base build)
+	for a in "${ARCHES[@]}"; do
+		pkgs+=("arch:$a")
+	done
+	ensure_packages "${pkgs[@]}"
 	ARCH="-" ARCH_START=$SECONDS
-	stage "base: scripts/get-base.sh"
-	ensure_base >/dev/null
-	stage "series: apply onto the base ($TREE)"
-	# apply-series.sh has said which patch does not apply.
-	TREE_DIR=$(prepare_tree "$TREE") || exit 1
+	stage "base and series: $TREE_PKG $TREE_VERSION, patches/$TREE ($VARIANT)"
+	# The work tree stays locked until this run ends; a patch that does
+	# not apply dies here, naming it, before any results directory exists.
+	prepare_tree "$VARIANT" qemu
 
-	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/qemu-$TREE-$(date +%Y%m%d-%H%M%S)"
+	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/qemu-$TREE-$VARIANT-$(date +%Y%m%d-%H%M%S)"
 	mkdir -p "$RESULTS" || die "cannot create the results directory $RESULTS"
 	RESULTS=$(cd "$RESULTS" && pwd)
 	: >"$RESULTS/summary.txt"
 
 	declare -g -A ARCH_STATUS=()
-	for ARCH in "${arches[@]}"; do
+	for ARCH in "${ARCHES[@]}"; do
 		run_arch
 	done
 
 	{
-		printf '{"tree": "%s", "base_commit": "%s", "results": "%s", "runs": [\n' \
-			"$TREE" "$(git -C "$TREE_DIR" rev-parse refs/tags/base 2>/dev/null || echo unknown)" "$RESULTS"
-		for a in "${arches[@]}"; do
+		printf '{"tree": "%s", "variant": "%s", "base_commit": "%s", "results": "%s", "runs": [\n' \
+			"$TREE" "$VARIANT" "$BASE_COMMIT" "$RESULTS"
+		for a in "${ARCHES[@]}"; do
 			[[ $first -eq 1 ]] || printf ',\n'
 			cat "$RESULTS/$a/summary.json.part"
 			rm -f "$RESULTS/$a/summary.json.part"
@@ -333,10 +318,10 @@ main() {
 
 	printf '\n%s: results in %s\n' "$PROG" "$RESULTS"
 	cat "$RESULTS/summary.txt"
-	for a in "${arches[@]}"; do
+	for a in "${ARCHES[@]}"; do
 		[[ "${ARCH_STATUS[$a]}" == PASS ]] || rc=1
 	done
-	if [[ "$TREE" == base && $rc -ne 0 ]]; then
+	if [[ "$VARIANT" == base && $rc -ne 0 ]]; then
 		printf '%s: the suite fails on the unpatched base, as it must (exit 1)\n' "$PROG"
 	fi
 	return "$rc"

@@ -9,11 +9,21 @@
 set -euo pipefail
 
 PROG=$(basename "$0")
-SCRIPTS_DIR=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib.sh
-source "$SCRIPTS_DIR/lib.sh"
-# shellcheck source=scripts/kernel.sh
-source "$SCRIPTS_DIR/kernel.sh"
+LIB=$(cd "$(dirname "$0")" && pwd)/lib
+# shellcheck source=scripts/lib/common.sh
+source "$LIB/common.sh"
+# shellcheck source=scripts/lib/trees.sh
+source "$LIB/trees.sh"
+# shellcheck source=scripts/lib/arches.sh
+source "$LIB/arches.sh"
+# shellcheck source=scripts/lib/packages.sh
+source "$LIB/packages.sh"
+# shellcheck source=scripts/lib/base.sh
+source "$LIB/base.sh"
+# shellcheck source=scripts/lib/worktree.sh
+source "$LIB/worktree.sh"
+# shellcheck source=scripts/lib/kernel.sh
+source "$LIB/kernel.sh"
 
 DEFAULT_PAIRS=5
 DEFAULT_TIMEOUT=900
@@ -35,29 +45,33 @@ page among 1000 VMAs; munmap of a range of 16 VMAs; fork() failing after k
 copied VMAs (fail-nth on the vm_area_struct cache only), k = 10, 50, 90 of
 100 and k = 10, 50, 90, 500, 990 of 1000 extra VMAs.
 
+Work trees: \$CACHE_DIR/work/<tree>/<base|patched>-bench, build
+directories inside.
+
 Options:
-  -a, --arch ARCH     x86_64, arm64 or all (default: x86_64)
+      --tree TREE     tree (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
+  -a, --arch LIST     architectures, comma separated, or all (default: x86_64)
   -p, --pairs N       base/patched boots per arch, alternating (default: $DEFAULT_PAIRS)
   -j, --jobs N        make -j (default: $(nproc))
-  -r, --results DIR   results directory (default: $CACHE_DIR/results/bench-<time>)
-  -t, --timeout SEC   time limit of one boot (default: $DEFAULT_TIMEOUT)
+  -r, --results DIR   results directory (default: $CACHE_DIR/results/bench-<tree>-<time>)
+      --timeout SEC   time limit of one boot (default: $DEFAULT_TIMEOUT)
       --no-install    never run apt-get, only say what is missing
   -h, --help          show this help
 EOT
 }
 
-# boot_bench TREE N: one boot; the guest's lines go to the results.
+# boot_bench VARIANT N: one boot; the guest's lines go to the results.
 boot_bench() {
-	local tree="$1" n="$2" out="$CACHE_DIR/build/bench-$1-$ARCH" console
+	local variant="$1" n="$2" out="${BUILD[$1]}" dir="$RESULTS/$ARCH/$1-$2"
 
-	console="$RESULTS/$ARCH/$tree-$n.log"
-	run_guest "$console" "$ARCH $tree" "${QEMU_CMD[@]}" -accel tcg -icount 'shift=0,sleep=off' \
+	mkdir -p "$dir"
+	run_guest "$dir" "$ARCH $variant" "${QEMU_CMD[@]}" -accel tcg -icount 'shift=0,sleep=off' \
 		-smp 1 -m 1024 -nographic -no-reboot -kernel "$out/$IMAGE" \
 		-initrd "$out/bench-initramfs.cpio" \
 		-append "console=$CONSOLE panic=-1 slub_nomerge norandmaps quiet"
-	grep -a -q 'bench: done failures=0' "$console" ||
-		die "the $ARCH $tree benchmark did not finish cleanly (console: $console)"
-	grep -a -o 'bench: case=.*' "$console" | sed "s/^/$tree $n /" >>"$RESULTS/$ARCH/results.txt"
+	grep -a -q 'bench: done failures=0' "$dir/console.log" ||
+		die "the $ARCH $variant benchmark did not finish cleanly (console: $dir/console.log)"
+	grep -a -o 'bench: case=.*' "$dir/console.log" | sed "s/^/$variant $n /" >>"$RESULTS/$ARCH/results.txt"
 }
 
 # Median per kernel, ratio of medians, min/max of the per-pair ratios.
@@ -93,62 +107,70 @@ EOF
 }
 
 main() {
-	local arch_opt=x86_64 opts arches=() tree t n start
+	local arch_opt=x86_64 opts t n start pkgs=() a
+	declare -A tree_dir
 
 	JOBS=$(nproc)
 	TIMEOUT=$DEFAULT_TIMEOUT
 	PAIRS=$DEFAULT_PAIRS
+	TREE="$DEFAULT_TREE"
 	RESULTS=""
-	opts=$(getopt -o ha:p:j:r:t: -l help,arch:,pairs:,jobs:,results:,timeout:,no-install \
+	opts=$(getopt -o ha:p:j:r: -l help,tree:,arch:,pairs:,jobs:,results:,timeout:,no-install \
 		-n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
+		--tree) TREE="$2"; shift 2 ;;
 		-a | --arch) arch_opt="$2"; shift 2 ;;
 		-p | --pairs) PAIRS="$2"; shift 2 ;;
 		-j | --jobs) JOBS="$2"; shift 2 ;;
 		-r | --results) RESULTS="$2"; shift 2 ;;
-		-t | --timeout) TIMEOUT="$2"; shift 2 ;;
+		--timeout) TIMEOUT="$2"; shift 2 ;;
 		--no-install) NO_INSTALL=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	arches_of "$arch_opt"
-	arches=("${ARCHES[@]}")
+	tree_vars "$TREE"
+	parse_arches "$arch_opt"
 	need_count --pairs "$PAIRS" "a positive number"
 	need_count --jobs "$JOBS" "a positive number"
 	need_count --timeout "$TIMEOUT" seconds
 
-	ensure_requirements "${arches[@]}"
-	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/bench-$(date +%Y%m%d-%H%M%S)"
+	pkgs=(base build)
+	for a in "${ARCHES[@]}"; do
+		pkgs+=("arch:$a")
+	done
+	ensure_packages "${pkgs[@]}"
+	start=$SECONDS
+	log "base and series (+$(elapsed "$start"))"
+	for t in base patched; do
+		prepare_tree "$t" bench
+		tree_dir[$t]="$TREE_DIR"
+	done
+	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/bench-$TREE-$(date +%Y%m%d-%H%M%S)"
 	mkdir -p "$RESULTS" || die "cannot create the results directory $RESULTS"
 	RESULTS=$(cd "$RESULTS" && pwd)
-	start=$SECONDS
-
-	log "base and series (+$(elapsed "$start"))"
-	ensure_base >/dev/null
-	declare -A tree_dir
-	for t in base patched; do
-		tree_dir[$t]=$(prepare_tree "$t") || exit 1
-	done
 
 	: >"$RESULTS/bench.md"
-	for ARCH in "${arches[@]}"; do
+	declare -g -A BUILD=()
+	for ARCH in "${ARCHES[@]}"; do
 		arch_vars "$ARCH"
 		mkdir -p "$RESULTS/$ARCH"
 		: >"$RESULTS/$ARCH/results.txt"
 		for t in base patched; do
-			tree="$CACHE_DIR/build/bench-$t-$ARCH"
+			TREE_DIR="${tree_dir[$t]}"
+			BUILD[$t]=$(build_dir "$ARCH")
 			log "$ARCH $t: config and build (+$(elapsed "$start"); log: $RESULTS/$ARCH/build-$t.log)"
-			configure "${tree_dir[$t]}" "$tree" "$RESULTS/$ARCH/config-$t.log" \
+			# No KUnit: the test patch of the base stays inert.
+			WITH_SUITE=0 configure "${BUILD[$t]}" "$RESULTS/$ARCH/config-$t.log" allnoconfig \
 				"$REPO_DIR/scripts/configs/bench.config" \
 				"$REPO_DIR/scripts/configs/qemu-$ARCH.config"
-			build_kernel "${tree_dir[$t]}" "$tree" "$RESULTS/$ARCH/build-$t.log"
-			make_initramfs "$tree" "$tree/bench-initramfs.cpio" "$REPO_DIR/scripts/bench-init.c"
+			build_kernel "${BUILD[$t]}" "$RESULTS/$ARCH/build-$t.log"
+			make_initramfs "${BUILD[$t]}" "${BUILD[$t]}/bench-initramfs.cpio" bench-init
 		done
-		cmp -s "$CACHE_DIR/build/bench-base-$ARCH/.config" "$CACHE_DIR/build/bench-patched-$ARCH/.config" ||
+		cmp -s "${BUILD[base]}/.config" "${BUILD[patched]}/.config" ||
 			die "the base and patched configs differ for $ARCH"
 		for ((n = 1; n <= PAIRS; n++)); do
 			for t in base patched; do

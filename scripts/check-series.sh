@@ -1,243 +1,201 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Check the series the way a maintainer would: it applies, checkpatch is
-# clean, every patch builds for x86_64 and arm64 and keeps the userland VMA
-# tests passing, kernel-doc is clean, the whole series builds for !MMU, and
-# the marker is gone.  One line per check, then "N passed, N failed".
+# Check a tree's series the way a maintainer would: it applies, checkpatch
+# is clean, every patch builds for x86_64 and arm64 and keeps the userland
+# VMA tests passing, kernel-doc is clean, the whole series builds for !MMU,
+# and the tree's content checks hold.  One line per check, then
+# "N passed, N failed".
 set -euo pipefail
 
 PROG=$(basename "$0")
-SCRIPTS_DIR=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib.sh
-source "$SCRIPTS_DIR/lib.sh"
-
-# name  ARCH  CROSS_COMPILE  how to configure
-ARCH_TABLE=(
-	"x86_64 x86_64 -                  tinyconfig+check.config"
-	"arm64  arm64  aarch64-linux-gnu- tinyconfig+check.config"
-	"nommu  riscv  riscv64-linux-gnu- nommu_virt_defconfig"
-)
-DEFAULT_ARCHES="x86_64,arm64"
-CHECK_CONFIG="$SCRIPTS_DIR/configs/check.config"
+LIB=$(cd "$(dirname "$0")" && pwd)/lib
+# shellcheck source=scripts/lib/common.sh
+source "$LIB/common.sh"
+# shellcheck source=scripts/lib/trees.sh
+source "$LIB/trees.sh"
+# shellcheck source=scripts/lib/arches.sh
+source "$LIB/arches.sh"
+# shellcheck source=scripts/lib/packages.sh
+source "$LIB/packages.sh"
+# shellcheck source=scripts/lib/base.sh
+source "$LIB/base.sh"
+# shellcheck source=scripts/lib/worktree.sh
+source "$LIB/worktree.sh"
+# shellcheck source=scripts/lib/kernel.sh
+source "$LIB/kernel.sh"
+# shellcheck source=scripts/lib/check.sh
+source "$LIB/check.sh"
 
 usage() {
 	cat <<EOT
 Usage: $PROG [OPTIONS]
 
-Apply patches/ onto the pinned base in a fresh work tree and check it:
+Apply patches/<tree>/ onto the tree's pinned base in the work tree
+\$CACHE_DIR/work/<tree>/patched-check and check it:
   - git am of the whole series is clean;
   - scripts/checkpatch.pl --strict reports nothing on every patch;
-  - after every patch: the kernel builds for each --arch (small config:
-    tinyconfig + scripts/configs/check.config, one build dir per arch,
-    reused, ccache if installed) and tools/testing/vma builds and passes;
+  - after every patch: the kernel builds for each --arch (tinyconfig +
+    scripts/configs/check.config + the tree's suite symbol, one build
+    directory per arch, reused, ccache) and tools/testing/vma builds and
+    passes;
   - the complete series builds for a !MMU kernel (riscv nommu_virt_defconfig);
   - scripts/kernel-doc -none is silent on every file the series touches, and
-    the functions the series changes have kernel-doc;
-  - free_pgtables() takes tree_max, and no XA_ZERO_ENTRY / xa_is_zero() is
-    left in kernel/fork.c, mm/mmap.c and mm/memory.c.
+    the functions of the tree table have kernel-doc;
+  - the tree table's content checks (for 6.12.y: free_pgtables() takes
+    tree_max; no XA_ZERO_ENTRY / xa_is_zero() left).
+Every step of a check counts: a failing config step fails the build check.
 Prints one line per check and ends with "N passed, N failed"; exits 1 if
-anything failed.  Logs go to \$CACHE_DIR/logs/check ($CACHE_DIR/logs/check).
+anything failed.  Logs: \$CACHE_DIR/logs/check-<tree> ($CACHE_DIR/logs/check-<tree>).
 
 Options:
-  -a, --arch LIST     architectures to build after every patch
-                      (default: $DEFAULT_ARCHES; known: x86_64, arm64)
+      --tree TREE     tree to check (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
+  -a, --arch LIST     architectures to build after every patch, comma
+                      separated, or all (default: all = ${KNOWN_ARCHES[*]})
       --no-nommu      skip the !MMU build
       --last-only     build and test only the complete series, not every patch
   -j, --jobs N        make -j (default: $(nproc))
-  -o, --work-dir DIR  work tree to create (default: $CACHE_DIR/work/check)
+      --no-install    never run apt-get, only say what is missing
   -h, --help          show this help
 EOT
 }
 
-LOG_DIR="$CACHE_DIR/logs/check"
-
-# check NAME LOGNAME CMD...: run CMD with its output in a log, report it.
-check() {
-	local name="$1" logname="$2" start=$SECONDS rc=0 log
-	shift 2
-
-	log="$LOG_DIR/$logname.log"
-	printf '%s: running: %s\n' "$PROG" "$name" >&2
-	"$@" >"$log" 2>&1 || rc=$?
-	if [[ $rc -ne 0 ]]; then
-		sed 's/^/    | /' "$log" | tail -n 15 >&2
-		report "$name" 1 "$(elapsed "$start"), log: $log"
-	else
-		report "$name" 0 "$(elapsed "$start")"
-	fi
-	return 0
-}
-
-arch_field() {
-	local name="$1" field="$2" row f
-
-	for row in "${ARCH_TABLE[@]}"; do
-		read -r -a f <<<"$row"
-		if [[ "${f[0]}" == "$name" ]]; then
-			printf '%s\n' "${f[$field]}"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# build_kernel NAME TREE: configure (once) and build in the per-arch dir.
-build_kernel() {
-	local name="$1" tree="$2" arch cross how out cc make_cmd=()
-
-	arch=$(arch_field "$name" 1)
-	cross=$(arch_field "$name" 2)
-	how=$(arch_field "$name" 3)
-	[[ "$cross" == - ]] && cross=""
-	out="$CACHE_DIR/build/check-$name"
-	mkdir -p "$out"
-	cc="${cross}gcc"
-	command -v ccache >/dev/null 2>&1 && cc="ccache $cc"
-	make_cmd=(make -s -C "$tree" O="$out" ARCH="$arch" -j"$JOBS" CC="$cc")
-	[[ -n "$cross" ]] && make_cmd+=(CROSS_COMPILE="$cross")
-
-	case "$how" in
-	tinyconfig+check.config)
-		# Regenerated at every step: a patch may add a symbol the
-		# fragment sets.  Unchanged options cause no rebuild.
-		"${make_cmd[@]}" tinyconfig >/dev/null
-		"$tree/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$CHECK_CONFIG" >/dev/null
-		"${make_cmd[@]}" olddefconfig
-		;;
-	*)
-		[[ -f "$out/.config" ]] || "${make_cmd[@]}" "$how"
-		;;
-	esac
-	"${make_cmd[@]}"
-}
-
-# vma_tests TREE: build the userland VMA tests from scratch and run them.
+# vma_tests: build the userland VMA tests from scratch and run them.
 vma_tests() {
-	local tree="$1"
-
-	make -s -C "$tree/tools/testing/vma" clean >/dev/null
-	make -s -C "$tree/tools/testing/vma" -j"$JOBS"
-	(cd "$tree/tools/testing/vma" && ./vma)
+	make -s -C "$TREE_DIR/tools/testing/vma" clean >/dev/null
+	make -s -C "$TREE_DIR/tools/testing/vma" -j"$JOBS"
+	cd "$TREE_DIR/tools/testing/vma"
+	./vma
 }
 
 checkpatch_one() {
-	local tree="$1" patch="$2"
+	local patch="$1" out
 
-	"$tree/scripts/checkpatch.pl" --strict --no-tree --terse --no-summary "$patch" >"$LOG_DIR/cp.out" 2>&1 || true
-	cat "$LOG_DIR/cp.out"
+	out=$("$TREE_DIR/scripts/checkpatch.pl" --strict --no-tree --terse --no-summary "$patch" 2>&1 || true)
+	printf '%s\n' "$out"
 	# Any ERROR, WARNING or CHECK line is a failure.
-	! grep -qE '(ERROR|WARNING|CHECK):' "$LOG_DIR/cp.out"
+	! grep -qE '(ERROR|WARNING|CHECK):' <<<"$out"
 }
 
 kernel_doc_files() {
-	local tree="$1" out
-	shift
+	local out
 
-	out=$(cd "$tree" && scripts/kernel-doc -none "$@" 2>&1)
+	out=$(cd "$TREE_DIR" && scripts/kernel-doc -none "$@" 2>&1)
 	printf '%s\n' "$out"
 	[[ -z "$out" ]]
 }
 
-# kernel_doc_function TREE FILE FUNC: FUNC must have a kernel-doc comment.
+# kernel_doc_function FILE FUNC: FUNC must have a kernel-doc comment.
 kernel_doc_function() {
-	local tree="$1" file="$2" func="$3" out
+	local file="$1" func="$2" out
 
-	out=$(cd "$tree" && scripts/kernel-doc -rst -function "$func" "$file" 2>&1)
+	out=$(cd "$TREE_DIR" && scripts/kernel-doc -rst -function "$func" "$file" 2>&1)
 	printf '%s\n' "$out"
-	grep -qE "^\.\. c:function::.*\b$func ?\(" <<<"$out" && ! grep -q 'warning' <<<"$out"
+	grep -qE "^\.\. c:function::.*\b$func ?\(" <<<"$out"
+	! grep -q 'warning' <<<"$out"
 }
 
-grep_absent() {
-	local tree="$1" pattern="$2"
-	shift 2
+# present FILE PCRE: the file matches (whole-file, grep -zP).
+present() {
+	grep -qzP -- "$2" "$TREE_DIR/$1"
+}
 
-	! (cd "$tree" && grep -n -- "$pattern" "$@")
+# absent STRING FILE...: STRING occurs in none of the files.
+absent() {
+	local string="$1"
+	shift
+
+	cd "$TREE_DIR"
+	! grep -n -- "$string" "$@"
 }
 
 main() {
-	local arches="$DEFAULT_ARCHES" nommu=1 last_only=0 work="$CACHE_DIR/work/check"
-	local opts base tree patches=() commits=() a i c short subj files=() f start=$SECONDS
+	local arch_opt=all nommu=1 last_only=0 opts a c i short subj start=$SECONDS
+	local commits=() files=() f entry what pkgs=()
 
 	JOBS=$(nproc)
-	opts=$(getopt -o ha:j:o: -l help,arch:,no-nommu,last-only,jobs:,work-dir: -n "$PROG" -- "$@") ||
+	TREE="$DEFAULT_TREE"
+	opts=$(getopt -o ha:j: -l help,tree:,arch:,no-nommu,last-only,jobs:,no-install -n "$PROG" -- "$@") ||
 		{ usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
-		-a | --arch) arches="$2"; shift 2 ;;
+		--tree) TREE="$2"; shift 2 ;;
+		-a | --arch) arch_opt="$2"; shift 2 ;;
 		--no-nommu) nommu=0; shift ;;
 		--last-only) last_only=1; shift ;;
 		-j | --jobs) JOBS="$2"; shift 2 ;;
-		-o | --work-dir) work="$2"; shift 2 ;;
+		--no-install) NO_INSTALL=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs takes a positive number, not '$JOBS'"
-	for a in ${arches//,/ }; do
-		[[ "$a" == x86_64 || "$a" == arm64 ]] || die "unknown arch '$a' (known: x86_64, arm64)"
-		c=$(arch_field "$a" 2)
-		[[ "$c" == - ]] && c="" 
-		need_tools "${c}gcc"
+	tree_vars "$TREE"
+	parse_arches "$arch_opt"
+	need_count --jobs "$JOBS" "a positive number"
+	pkgs=(base build vma)
+	for a in "${ARCHES[@]}"; do
+		pkgs+=("arch:$a")
 	done
-	need_tools git make gcc flex bison bc perl python3
-	[[ $nommu -eq 0 ]] || need_tools riscv64-linux-gnu-gcc
+	[[ $nommu -eq 0 ]] || pkgs+=(arch:riscv-nommu)
+	ensure_packages "${pkgs[@]}"
+	LOG_DIR="$CACHE_DIR/logs/check-$TREE"
 	mkdir -p "$LOG_DIR"
 
-	mapfile -t patches < <(series_patches)
-	base=$(ensure_base)
-	printf '%s: running: git am of %d patches\n' "$PROG" "${#patches[@]}" >&2
-	if tree=$("$SCRIPTS_DIR/apply-series.sh" --quiet --work-dir "$work" 2>"$LOG_DIR/am.log"); then
-		report "git am: ${#patches[@]} patches onto base $(git -C "$base" rev-parse --short=12 "$BASE_REF")" 0
-	else
-		cat "$LOG_DIR/am.log" >&2
-		report "git am: ${#patches[@]} patches onto base" 1 "$(tail -n1 "$LOG_DIR/am.log")"
-		printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+	series_patches
+	base_fetch
+	TREE_DIR="$TREE_WORK/patched-check"
+	take_lock "$(lock_name "$TREE_DIR")"
+	LAST=0
+	check "git am: ${#SERIES[@]} patches of $TREE onto base ${BASE_COMMIT:0:12}" am \
+		apply_patches "$TREE_DIR" "${SERIES[@]}"
+	if [[ $FAILED -ne 0 ]]; then
+		totals
 		exit 1
 	fi
 
-	for i in "${!patches[@]}"; do
-		check "checkpatch --strict $(basename "${patches[i]}")" "checkpatch-$((i + 1))" \
-			checkpatch_one "$tree" "${patches[i]}"
+	for i in "${!SERIES[@]}"; do
+		check "checkpatch --strict ${SERIES[i]##*/}" "checkpatch-$((i + 1))" checkpatch_one "${SERIES[i]}"
 	done
 
-	mapfile -t commits < <(git -C "$tree" rev-list --reverse "$BASE_REF..HEAD")
+	mapfile -t commits < <(git -C "$TREE_DIR" rev-list --reverse "$BASE_REF..HEAD")
 	[[ $last_only -eq 0 ]] || commits=("${commits[-1]}")
 	for c in "${commits[@]}"; do
-		git -C "$tree" checkout -q --detach "$c"
-		i=$(git -C "$tree" rev-list --count "$BASE_REF..$c")
+		git -C "$TREE_DIR" checkout -q --detach "$c"
+		i=$(git -C "$TREE_DIR" rev-list --count "$BASE_REF..$c")
 		short=$(printf '%04d' "$i")
-		subj=$(git -C "$tree" log -1 --format=%s "$c")
+		subj=$(git -C "$TREE_DIR" log -1 --format=%s "$c")
+		[[ "$c" == "${commits[-1]}" ]] && LAST=1
 		printf '%s: at patch %s: %s\n' "$PROG" "$short" "$subj" >&2
-		for a in ${arches//,/ }; do
-			check "build $a after $short" "build-$a-$short" build_kernel "$a" "$tree"
+		for a in "${ARCHES[@]}"; do
+			check "build $a after $short" "build-$a-$short" check_build "$a" "$short"
 		done
-		check "tools/testing/vma after $short" "vma-$short" vma_tests "$tree"
+		check "tools/testing/vma after $short" "vma-$short" vma_tests
 	done
-	git -C "$tree" checkout -q --detach "${commits[-1]}"
 
 	if [[ $nommu -eq 1 ]]; then
-		check "build !MMU (riscv nommu_virt_defconfig) with the series" "build-nommu" \
-			build_kernel nommu "$tree"
+		check "build !MMU (riscv nommu_virt_defconfig) with the series" build-nommu \
+			check_build riscv-nommu last
 	fi
 
-	mapfile -t files < <(git -C "$tree" diff --name-only "$BASE_REF..HEAD" -- '*.c' '*.h' | grep -v '^tools/')
-	check "kernel-doc -none on ${#files[@]} touched files" "kernel-doc" kernel_doc_files "$tree" "${files[@]}"
-	for f in mm/memory.c:free_pgtables mm/vma.c:unmap_region mm/mmap.c:remove_mm_vmas \
-		 mm/mmap.c:dup_mmap_abort; do
-		check "kernel-doc for ${f#*:}()" "kernel-doc-${f#*:}" kernel_doc_function "$tree" "${f%%:*}" "${f#*:}"
+	mapfile -t files < <(git -C "$TREE_DIR" diff --name-only "$BASE_REF..HEAD" -- '*.c' '*.h' | grep -v '^tools/')
+	check "kernel-doc -none on ${#files[@]} touched files" kernel-doc kernel_doc_files "${files[@]}"
+	for f in "${TREE_KDOC[@]}"; do
+		check "kernel-doc for ${f#*:}()" "kernel-doc-${f#*:}" kernel_doc_function "${f%%:*}" "${f#*:}"
 	done
-	check "free_pgtables() takes tree_max" "tree-max" \
-		grep -qzP 'void free_pgtables\([^)]*unsigned long tree_max' "$tree/mm/internal.h"
-	check "no XA_ZERO_ENTRY in kernel/fork.c" "no-xa-zero" grep_absent "$tree" XA_ZERO_ENTRY kernel/fork.c
-	check "no xa_is_zero() in mm/mmap.c, mm/memory.c" "no-xa-is-zero" \
-		grep_absent "$tree" xa_is_zero mm/mmap.c mm/memory.c
+	for entry in "${TREE_PRESENT[@]}"; do
+		IFS=$'\t' read -r f c what <<<"$entry"
+		check "$what" "present-${f//\//_}" present "$f" "$c"
+	done
+	for entry in "${TREE_ABSENT[@]}"; do
+		IFS=$'\t' read -r f c <<<"$entry"
+		# shellcheck disable=SC2086 # FILES is a list
+		check "no $c in $f" "absent-$c" absent "$c" $f
+	done
 
-	printf '%s: done in %s; work tree %s, logs %s\n' "$PROG" "$(elapsed "$start")" "$tree" "$LOG_DIR" >&2
-	printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
-	[[ $FAILED -eq 0 ]]
+	printf '%s: done in %s; work tree %s, logs %s\n' "$PROG" "$(elapsed "$start")" "$TREE_DIR" "$LOG_DIR" >&2
+	totals
 }
 
 main "$@"

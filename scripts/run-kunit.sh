@@ -1,148 +1,141 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run the fork_dup_mmap KUnit suite through tools/testing/kunit/kunit.py, on
-# the patched tree and on the base with only the test patch (negative
-# control), for x86_64 and arm64 under QEMU (TCG).
+# Run a tree's KUnit suite through tools/testing/kunit/kunit.py under QEMU
+# (TCG), the way a user runs it: on the patched tree, or with --base on the
+# base plus the test patch alone (the negative control).
 set -euo pipefail
 
 PROG=$(basename "$0")
-SCRIPTS_DIR=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib.sh
-source "$SCRIPTS_DIR/lib.sh"
+LIB=$(cd "$(dirname "$0")" && pwd)/lib
+# shellcheck source=scripts/lib/common.sh
+source "$LIB/common.sh"
+# shellcheck source=scripts/lib/trees.sh
+source "$LIB/trees.sh"
+# shellcheck source=scripts/lib/arches.sh
+source "$LIB/arches.sh"
+# shellcheck source=scripts/lib/packages.sh
+source "$LIB/packages.sh"
+# shellcheck source=scripts/lib/base.sh
+source "$LIB/base.sh"
+# shellcheck source=scripts/lib/worktree.sh
+source "$LIB/worktree.sh"
+# shellcheck source=scripts/lib/kernel.sh
+source "$LIB/kernel.sh"
 
-DEFAULT_ARCHES="x86_64,arm64"
-DEFAULT_TREES="patched,base"
-KUNITCONFIG_DIR="$REPO_DIR/kunit"
+DEFAULT_TIMEOUT=900
 
 usage() {
 	cat <<EOT
 Usage: $PROG [OPTIONS]
 
-Build and boot the KUnit suite in kunit/.kunitconfig with kunit.py, once
-per architecture and tree:
-  patched  the whole series; expected: every case passes (the allocation
-           sweep may skip, with its reason, when fault injection is off)
-  base     the pinned base plus the test patch alone; expected: the
-           teardown cases fail, since 6.12.117 leaves the failed child
-           half-built
-Prints one line per run, the failing cases of the base run, and
-"N passed, N failed".  Build directories: \$CACHE_DIR/build/kunit-<tree>-<arch>.
+Build and boot the tree's KUnit suite with kunit.py and the tree's
+kunitconfig (kunit/<tree>/.kunitconfig), once per architecture, in the work
+tree \$CACHE_DIR/work/<tree>/<patched|base>-kunit:
+  patched  (default) the whole series; expected: every case passes (the
+           allocation sweep may skip, with its reason, when fault
+           injection is off)
+  --base   the pinned base plus the test patch alone; expected: cases fail,
+           since the base leaves the failed child half-built
+Reads kunit.py's --json results; prints one PASS/FAIL line per arch, the
+failing cases of a base run, and "N passed, N failed".
 
 Options:
-  -a, --arch LIST     architectures (default: $DEFAULT_ARCHES)
-  -t, --trees LIST    trees to run (default: $DEFAULT_TREES)
-      --timeout SEC   kunit.py --timeout for one boot (default: 900)
+      --tree TREE     tree to run (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
+  -a, --arch LIST     architectures, comma separated, or all
+                      (default: all = ${KNOWN_ARCHES[*]})
+      --base          the negative control: base + test patch
+      --timeout SEC   kunit.py --timeout for one boot (default: $DEFAULT_TIMEOUT)
   -j, --jobs N        make -j (default: $(nproc))
+      --no-install    never run apt-get, only say what is missing
   -h, --help          show this help
 EOT
 }
 
-# prepare_tree NAME: make the work tree for "patched" or "base"; print it.
-prepare_tree() {
-	local name="$1" n
-
-	case "$name" in
-	patched)
-		"$SCRIPTS_DIR/apply-series.sh" --quiet --work-dir "$CACHE_DIR/work/kunit-patched"
-		;;
-	base)
-		n=$(series_patches | wc -l)
-		"$SCRIPTS_DIR/apply-series.sh" --quiet --pick "$n" --work-dir "$CACHE_DIR/work/kunit-base"
-		;;
-	esac
-}
-
-# run_kunit TREE ARCH LOG: kunit.py run; its exit status is ignored here.
+# run_kunit ARCH LOG JSON: kunit.py run; its exit status is judged from JSON.
 run_kunit() {
-	local tree="$1" arch="$2" log="$3" cross="" cc="gcc" cmd=()
+	local arch="$1" log="$2" json="$3" out cmd=()
 
-	[[ "$arch" == arm64 ]] && cross="aarch64-linux-gnu-"
-	cc="${cross}gcc"
-	command -v ccache >/dev/null 2>&1 && cc="ccache $cc"
+	arch_vars "$arch"
+	out=$(build_dir "kunit-$arch")
+	mkdir -p "$out"
 	cmd=(python3 tools/testing/kunit/kunit.py run
-	     --kunitconfig="$KUNITCONFIG_DIR"
-	     --arch="$arch"
-	     --build_dir="$CACHE_DIR/build/kunit-$TREE_NAME-$arch"
+	     --kunitconfig="$TREE_KUNIT_DIR"
+	     --arch="$KARCH"
+	     --build_dir="$out"
 	     --jobs="$JOBS"
 	     --timeout="$TIMEOUT"
 	     --qemu_args="-accel tcg"
-	     --make_options="CC=$cc")
-	[[ -n "$cross" ]] && cmd+=(--cross_compile="$cross")
-	mkdir -p "$CACHE_DIR/build/kunit-$TREE_NAME-$arch"
-	(cd "$tree" && "${cmd[@]}") >"$log" 2>&1 || true
+	     --make_options="CC=$(arch_cc)"
+	     --json="$json")
+	[[ -z "$CROSS" ]] || cmd+=(--cross_compile="$CROSS")
+	rm -f "$json"
+	(cd "$TREE_DIR" && "${cmd[@]}") >"$log" 2>&1 || true
 }
 
 main() {
-	local arches="$DEFAULT_ARCHES" trees="$DEFAULT_TREES" opts a t tree log summary
-	local passed failed skipped errors start ok
+	local arch_opt=all variant=patched opts a log json start ok counts=() detail pkgs=()
 
 	JOBS=$(nproc)
-	TIMEOUT=900
-	opts=$(getopt -o ha:t:j: -l help,arch:,trees:,timeout:,jobs: -n "$PROG" -- "$@") ||
+	TIMEOUT=$DEFAULT_TIMEOUT
+	TREE="$DEFAULT_TREE"
+	opts=$(getopt -o ha:j: -l help,tree:,arch:,base,timeout:,jobs:,no-install -n "$PROG" -- "$@") ||
 		{ usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
-		-a | --arch) arches="$2"; shift 2 ;;
-		-t | --trees) trees="$2"; shift 2 ;;
+		--tree) TREE="$2"; shift 2 ;;
+		-a | --arch) arch_opt="$2"; shift 2 ;;
+		--base) variant=base; shift ;;
 		--timeout) TIMEOUT="$2"; shift 2 ;;
 		-j | --jobs) JOBS="$2"; shift 2 ;;
+		--no-install) NO_INSTALL=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	[[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "--timeout takes seconds, not '$TIMEOUT'"
-	for a in ${arches//,/ }; do
-		case "$a" in
-		x86_64) need_tools gcc qemu-system-x86_64 ;;
-		arm64) need_tools aarch64-linux-gnu-gcc qemu-system-aarch64 ;;
-		*) die "unknown arch '$a' (known: x86_64, arm64)" ;;
-		esac
+	tree_vars "$TREE"
+	parse_arches "$arch_opt"
+	need_count --timeout "$TIMEOUT" seconds
+	need_count --jobs "$JOBS" "a positive number"
+	[[ -f "$TREE_KUNIT_DIR/.kunitconfig" ]] || die "no kunitconfig for $TREE: $TREE_KUNIT_DIR/.kunitconfig"
+	pkgs=(base build)
+	for a in "${ARCHES[@]}"; do
+		pkgs+=("arch:$a")
 	done
-	for t in ${trees//,/ }; do
-		[[ "$t" == patched || "$t" == base ]] || die "unknown tree '$t' (known: patched, base)"
-	done
-	need_tools git make python3 flex bison bc
-	mkdir -p "$CACHE_DIR/logs/kunit"
+	ensure_packages "${pkgs[@]}"
+	mkdir -p "$CACHE_DIR/logs/kunit-$TREE"
 
-	for t in ${trees//,/ }; do
-		TREE_NAME="$t"
-		tree=$(prepare_tree "$t")
-		for a in ${arches//,/ }; do
-			log="$CACHE_DIR/logs/kunit/$t-$a.log"
-			start=$SECONDS
-			printf '%s: kunit.py on %s for %s (build and boot; several minutes)\n' "$PROG" "$t" "$a" >&2
-			run_kunit "$tree" "$a" "$log"
-			summary=$(grep -a 'Testing complete\. Ran' "$log" | tail -n1 || true)
-			if [[ -z "$summary" ]]; then
-				grep -a -iE 'error|timed out|failed' "$log" | tail -n 5 >&2 || true
-				report "$t $a: kunit.py produced no result ($(elapsed "$start"), log: $log)" 1
-				continue
-			fi
-			passed=$(sed -n 's/.*passed: \([0-9]*\).*/\1/p' <<<"$summary")
-			failed=$(sed -n 's/.*failed: \([0-9]*\).*/\1/p' <<<"$summary")
-			skipped=$(sed -n 's/.*skipped: \([0-9]*\).*/\1/p' <<<"$summary")
-			errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$summary")
-			summary="passed ${passed:-0}, failed ${failed:-0}, skipped ${skipped:-0}, errors ${errors:-0}; $(elapsed "$start")"
-			# The reasons of skipped cases are only in the raw KTAP.
-			grep -a -E '^ *ok .* # SKIP' "$CACHE_DIR/build/kunit-$t-$a/test.log" 2>/dev/null |
-				sed 's/^ */    skipped: /' >&2 || true
-			if [[ "$t" == patched ]]; then
-				ok=1
-				[[ "${failed:-0}" == 0 && "${errors:-0}" == 0 && "${passed:-0}" -gt 0 ]] && ok=0
-				report "patched $a: all cases pass ($summary)" "$ok"
-			else
-				grep -a -E '\[FAILED\]|entries left in the tree' "$log" | sed 's/^/    /' | head -n 40 >&2 || true
-				ok=1
-				[[ "${failed:-0}" -gt 0 && "${errors:-0}" == 0 ]] && ok=0
-				report "base+test $a: the teardown cases fail, as they must ($summary)" "$ok"
-			fi
-		done
+	prepare_tree "$variant" kunit
+	for a in "${ARCHES[@]}"; do
+		log="$CACHE_DIR/logs/kunit-$TREE/$variant-$a.log"
+		json="$CACHE_DIR/logs/kunit-$TREE/$variant-$a.json"
+		start=$SECONDS
+		printf '%s: kunit.py on %s %s for %s (build and boot; several minutes; log: %s)\n' \
+			"$PROG" "$TREE" "$variant" "$a" "$log" >&2
+		run_kunit "$a" "$log" "$json"
+		read -r -a counts < <(python3 "$LIB/kunit_json.py" counts "$json")
+		detail="passed ${counts[0]}, failed ${counts[1]}, skipped ${counts[2]}, errors ${counts[3]}; $(elapsed "$start")"
+		if [[ ! -s "$json" ]]; then
+			grep -a -iE 'error|timed out|failed' "$log" | tail -n 5 >&2 || true
+			report "$TREE $variant $a: kunit.py produced no JSON result ($(elapsed "$start"), log: $log)" 1
+			continue
+		fi
+		# The reasons of skipped cases are only in the raw KTAP.
+		grep -a -E '^ *ok .* # SKIP' "$(build_dir "kunit-$a")/test.log" 2>/dev/null |
+			sed 's/^ */    skipped: /' >&2 || true
+		ok=1
+		if [[ "$variant" == patched ]]; then
+			[[ ${counts[1]} -eq 0 && ${counts[3]} -eq 0 && ${counts[0]} -gt 0 ]] && ok=0
+			report "$TREE patched $a: all cases pass ($detail)" "$ok"
+		else
+			python3 "$LIB/kunit_json.py" failed "$json" | sed 's/^/    failed: /' | head -n 40 >&2
+			[[ ${counts[1]} -gt 0 && ${counts[3]} -eq 0 ]] && ok=0
+			report "$TREE base+test $a: cases fail, as they must ($detail)" "$ok"
+		fi
 	done
-	printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
-	[[ $FAILED -eq 0 ]]
+	totals
 }
 
 main "$@"

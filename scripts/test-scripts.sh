@@ -6,9 +6,17 @@
 set -euo pipefail
 
 PROG=$(basename "$0")
-SCRIPTS_DIR=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib.sh
-source "$SCRIPTS_DIR/lib.sh"
+LIB=$(cd "$(dirname "$0")" && pwd)/lib
+# shellcheck source=scripts/lib/common.sh
+source "$LIB/common.sh"
+# shellcheck source=scripts/lib/trees.sh
+source "$LIB/trees.sh"
+# shellcheck source=scripts/lib/arches.sh
+source "$LIB/arches.sh"
+# shellcheck source=scripts/lib/kernel.sh
+source "$LIB/kernel.sh"
+# shellcheck source=scripts/lib/check.sh
+source "$LIB/check.sh"
 
 usage() {
 	cat <<EOT
@@ -17,13 +25,17 @@ Usage: $PROG [OPTIONS]
 Run the scripts of this repository with bad input and check that each one
 exits non-zero with exactly one "<script>: error: ..." line that names the
 problem, and leaves nothing half-done:
-  - unknown option, unknown arch, bad numbers, for every script;
+  - unknown option, unknown arch, unknown tree, bad numbers, for every
+    script;
+  - a check whose config step fails (make tinyconfig, through a stub make)
+    or whose first command fails must report FAIL;
   - get-base.sh with a Debian version the archive does not carry;
   - run-qemu.sh without QEMU, as a user who cannot install it;
   - run-qemu.sh with a patch that does not apply (the work tree is left
     as it was);
   - run-qemu.sh with a guest that does not power off in time (QEMU is
-    killed, the error names the console log).
+    killed, the error names the console log, and the QEMU of the pid file
+    in the results directory is gone).
 The last two need the base and, for the hang, an x86_64 build: they take a
 few minutes when the cache is cold.  Prints PASS/FAIL lines and
 "N passed, N failed".
@@ -69,43 +81,104 @@ expect_usage() {
 	fi
 }
 
+SCRIPTS=(run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/get-base.sh
+	 scripts/apply-series.sh scripts/export-series.sh scripts/bench.sh scripts/test.sh)
+
 test_options() {
 	local s
 
-	for s in run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/get-base.sh \
-		 scripts/apply-series.sh scripts/export-series.sh scripts/bench.sh scripts/test.sh; do
+	for s in "${SCRIPTS[@]}"; do
 		if "$REPO_DIR/$s" --help >"$TMP/out" 2>&1 && grep -q '^Usage:' "$TMP/out"; then
 			report "$s --help" 0
 		else
 			report "$s --help" 1
 		fi
 		expect_usage "$s --no-such-option" "$REPO_DIR/$s" --no-such-option
+		expect_error "$s --tree no-such-tree" "unknown tree 'no-such-tree'" \
+			"$REPO_DIR/$s" --tree no-such-tree
 	done
-	expect_error "run-qemu.sh --arch sparc" "unknown arch 'sparc'" "$REPO_DIR/run-qemu.sh" --arch sparc
-	expect_error "run-qemu.sh --timeout soon" "--timeout takes seconds" \
-		"$REPO_DIR/run-qemu.sh" --timeout soon
-	expect_error "run-qemu.sh --jobs 0" "--jobs takes a positive number" \
-		"$REPO_DIR/run-qemu.sh" --jobs 0
-	expect_error "run-qemu.sh extra argument" "unexpected argument" "$REPO_DIR/run-qemu.sh" x86_64
-	expect_error "bench.sh --arch sparc" "unknown arch 'sparc'" "$REPO_DIR/scripts/bench.sh" --arch sparc
+	for s in run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/bench.sh; do
+		expect_error "$s --arch sparc" "unknown arch 'sparc'" "$REPO_DIR/$s" --arch sparc
+		expect_error "$s --arch x86_64,sparc" "unknown arch 'sparc'" "$REPO_DIR/$s" --arch x86_64,sparc
+		expect_error "$s --jobs 0" "--jobs takes a positive number" "$REPO_DIR/$s" --jobs 0
+		expect_error "$s extra argument" "unexpected argument" "$REPO_DIR/$s" x86_64
+	done
+	for s in run-qemu.sh scripts/run-kunit.sh scripts/bench.sh; do
+		expect_error "$s --timeout soon" "--timeout takes seconds" "$REPO_DIR/$s" --timeout soon
+	done
 	expect_error "bench.sh --pairs 0" "--pairs takes a positive number" \
 		"$REPO_DIR/scripts/bench.sh" --pairs 0
 	expect_error "test.sh --steps everything" "unknown step" "$REPO_DIR/scripts/test.sh" --steps everything
-	expect_error "check-series.sh --arch sparc" "unknown arch" \
-		"$REPO_DIR/scripts/check-series.sh" --arch sparc
-	expect_error "run-kunit.sh --arch sparc" "unknown arch" "$REPO_DIR/scripts/run-kunit.sh" --arch sparc
-	expect_error "run-kunit.sh --trees mainline" "unknown tree" \
-		"$REPO_DIR/scripts/run-kunit.sh" --trees mainline
 	expect_error "apply-series.sh --upto two" "--upto takes a number" \
 		"$REPO_DIR/scripts/apply-series.sh" --upto two
-	expect_error "export-series.sh without --tree" "tree" "$REPO_DIR/scripts/export-series.sh"
+	expect_error "export-series.sh without --work-dir" "--work-dir is required" \
+		"$REPO_DIR/scripts/export-series.sh"
+}
+
+# A check must fail when any of its steps fails, not only its last one.
+# Runs the real check() and check_build() of check-series.sh against a fake
+# tree, with a stub make that fails one config target.
+test_check_propagates() {
+	local fake="$TMP/fake-tree" bin="$TMP/stub-bin" line
+
+	mkdir -p "$fake/scripts/kconfig" "$bin"
+	printf '#!/bin/sh\nexit 0\n' >"$fake/scripts/kconfig/merge_config.sh"
+	# The stub make "builds" everything but FAIL_TARGET, and leaves a
+	# .config that satisfies the option check.
+	cat >"$bin/make" <<'EOT'
+#!/bin/sh
+out=""
+for a in "$@"; do
+	case "$a" in
+	O=*) out="${a#O=}" ;;
+	"$FAIL_TARGET") echo "stub make: $a fails" >&2; exit 2 ;;
+	esac
+done
+[ -z "$out" ] || cat "$STUB_CONFIG" >"$out/.config"
+exit 0
+EOT
+	chmod +x "$fake/scripts/kconfig/merge_config.sh" "$bin/make"
+	tree_vars "$DEFAULT_TREE"
+	{ requested_options "$CHECK_CONFIG"; printf 'CONFIG_%s=y\n' "$TREE_KCONFIG"; } >"$TMP/stub.config"
+
+	check_one() {
+		local fail_target="$1" want="$2" name="$3"
+
+		# errexit is off in a command substitution until set again.
+		line=$(
+			set -e
+			export FAIL_TARGET="$fail_target" STUB_CONFIG="$TMP/stub.config"
+			PATH="$bin:$PATH" TREE_DIR="$fake" LOG_DIR="$TMP" JOBS=1 LAST=1 PASSED=0 FAILED=0
+			check "stub build" stub-build check_build x86_64 0000 2>/dev/null
+		)
+		if [[ "$line" == "$want "* ]]; then
+			report "$name" 0 "${line%% (*}"
+		else
+			report "$name" 1 "got: ${line:-nothing}"
+		fi
+	}
+	check_one none PASS "check-series build check with a stub make that succeeds: PASS"
+	check_one tinyconfig FAIL "check-series build check whose 'make tinyconfig' fails: FAIL"
+	check_one olddefconfig FAIL "check-series build check whose 'make olddefconfig' fails: FAIL"
+
+	first_fails() {
+		false
+		true
+	}
+	line=$(set -e; LOG_DIR="$TMP" check "first of two commands fails" first first_fails 2>/dev/null)
+	if [[ "$line" == "FAIL "* ]]; then
+		report "a check whose first command fails (the last succeeds): FAIL" 0
+	else
+		report "a check whose first command fails (the last succeeds): FAIL" 1 "got: $line"
+	fi
 }
 
 # The archive does not carry this version: the error lists what it has.
 test_missing_version() {
 	expect_error "get-base.sh --version 6.12.1-1 (not in the archive)" \
 		"not .*(available|offer)|versions" "$REPO_DIR/scripts/get-base.sh" --version 6.12.1-1
-	if [[ -e "$(base_repo_dir 6.12.1-1)" ]]; then
+	tree_vars "$DEFAULT_TREE"
+	if [[ -e "$CACHE_DIR/base/$TREE_PKG-6.12.1-1" ]]; then
 		report "get-base.sh --version 6.12.1-1 leaves no base directory" 1
 	else
 		report "get-base.sh --version 6.12.1-1 leaves no base directory" 0
@@ -118,7 +191,7 @@ test_missing_qemu() {
 
 	mkdir -p "$bin"
 	for t in bash env git make gcc bc flex bison perl python3 timeout xz apt-get ccache \
-		 basename dirname nproc getopt sed grep cat mkdir date; do
+		 basename dirname nproc getopt sed grep cat mkdir date dpkg-deb flock cpio; do
 		path="/usr/bin/$t"
 		[[ -x "$path" ]] || path=$(command -v "$t" 2>/dev/null) || continue
 		ln -s "$path" "$bin/$t"
@@ -142,13 +215,16 @@ test_missing_qemu() {
 
 # A copy of the repository whose patch 5 no longer applies.
 test_bad_patch() {
-	local copy="$TMP/repo" work="$CACHE_DIR/work/kunit-patched" before after
+	local copy="$TMP/repo" work before after
+
+	tree_vars "$DEFAULT_TREE"
+	work="$TREE_WORK/patched-qemu"
 
 	mkdir -p "$copy"
 	cp -a "$REPO_DIR/run-qemu.sh" "$REPO_DIR/Kconfig.fragment" "$REPO_DIR/scripts" \
 		"$REPO_DIR/patches" "$copy/"
 	# The first removed line of code gets text the tree does not have.
-	sed -i '0,/^-\t/s/^-\t\(.*\)$/-\t\1 \/* not in the tree *\//' "$copy"/patches/0005-*.patch
+	sed -i '0,/^-\t/s/^-\t\(.*\)$/-\t\1 \/* not in the tree *\//' "$copy/patches/$TREE"/0005-*.patch
 	before=$(git -C "$work" rev-parse HEAD 2>/dev/null || echo none)
 	expect_error "run-qemu.sh with a patch that does not apply" "does not apply|failed to apply|patch" \
 		"$copy/run-qemu.sh" --arch x86_64 --results "$TMP/results-bad-patch"
@@ -162,16 +238,17 @@ test_bad_patch() {
 
 # A guest that cannot finish in 5 seconds.
 test_hang() {
-	local left
+	local pidfile="$TMP/results-hang/x86_64/qemu.pid"
 
 	expect_error "run-qemu.sh --timeout 5: the guest hangs" "guest hung" \
 		"$REPO_DIR/run-qemu.sh" --arch x86_64 --timeout 5 --results "$TMP/results-hang"
 	sleep 1
-	left=$(pgrep -f "forkfix-initramfs.cpio" || true)
-	if [[ -z "$left" ]]; then
-		report "no QEMU left running after the time limit" 0
+	# QEMU removes its pid file when it exits; one left behind must not
+	# name a running QEMU.
+	if qemu_alive "$pidfile"; then
+		report "no QEMU left running after the time limit (pid file)" 1 "pid $(<"$pidfile") runs"
 	else
-		report "no QEMU left running after the time limit" 1 "pids $left"
+		report "no QEMU left running after the time limit (pid file)" 0
 	fi
 }
 
@@ -192,6 +269,7 @@ main() {
 	TMP=$(mktemp -d)
 	trap cleanup EXIT
 	test_options
+	test_check_propagates
 	test_missing_version
 	test_missing_qemu
 	if [[ $quick -eq 0 ]]; then

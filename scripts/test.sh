@@ -2,13 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The project's test command: every check, in order, one progress line per
-# step, then "N passed, N failed" over all of them.
+# step, then "N passed, N failed" over all of them.  The default tier is
+# what CI runs; --full adds the runs that repeat what the default tier
+# already proves in another way.
 set -euo pipefail
 
 PROG=$(basename "$0")
-SCRIPTS_DIR=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib.sh
-source "$SCRIPTS_DIR/lib.sh"
+LIB=$(cd "$(dirname "$0")" && pwd)/lib
+# shellcheck source=scripts/lib/common.sh
+source "$LIB/common.sh"
+# shellcheck source=scripts/lib/trees.sh
+source "$LIB/trees.sh"
+# shellcheck source=scripts/lib/arches.sh
+source "$LIB/arches.sh"
+# shellcheck source=scripts/lib/packages.sh
+source "$LIB/packages.sh"
 
 STEPS_ALL="scripts,series,kunit,qemu,qemu-base"
 
@@ -16,53 +24,44 @@ usage() {
 	cat <<EOT
 Usage: $PROG [OPTIONS]
 
-Run the project's tests, in this order:
-  scripts    scripts/test-scripts.sh: bad input to every script
+Run the project's tests, for each tree (${KNOWN_TREES[*]}), in this order:
+  scripts    scripts/test-scripts.sh: bad input to every script, a failing
+             config step fails its check (once, not per tree)
   series     scripts/check-series.sh: git am, checkpatch --strict, builds
              after every patch (x86_64, arm64), tools/testing/vma, !MMU
-             build, kernel-doc
-  kunit      scripts/run-kunit.sh: kunit.py on x86_64 and arm64, patched
-             and the negative control (base + test patch)
+             build, kernel-doc, the tree's content checks
+  kunit      scripts/run-kunit.sh: kunit.py on x86_64, patched (--full:
+             every arch, and the negative control base + test patch)
   qemu       ./run-qemu.sh: debug kernel, KUnit with fault injection, fork
              sweep, kmemleak and splat scan on x86_64 and arm64
   qemu-base  ./run-qemu.sh --base: must exit non-zero and report failing
-             KUnit cases on the unpatched base
+             KUnit cases on the unpatched base, every arch
 Every PASS/FAIL line of the steps counts; the last line is
-"N passed, N failed".  Logs: \$CACHE_DIR/logs/test-<step>.log.
+"N passed, N failed".  Logs: \$CACHE_DIR/logs/test-<tree>-<step>.log.
 Missing Debian packages are installed when run as root.
+
+The default tier is CI's.  kunit.py's arm64 run and its negative control
+are --full only: run-qemu.sh boots the same suite on arm64 and shows it
+failing on the base for both arches.
 
 Options:
   -s, --steps LIST   steps to run (default: $STEPS_ALL)
+      --tree TREE    only this tree (default: all: ${KNOWN_TREES[*]})
+      --full         the full tier: also kunit.py on every arch, and on
+                     base + test patch
+      --no-install   never run apt-get, only say what is missing
   -h, --help         show this help
 EOT
-}
-
-# All packages of all steps: the QEMU ones come from run-qemu.sh itself.
-PACKAGES=(git make gcc bc bison flex perl python3 libelf-dev libssl-dev xz-utils
-	  ccache liburcu-dev cpio gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
-	  libc6-dev-arm64-cross qemu-system-x86 qemu-system-arm qemu-system-data)
-
-install_packages() {
-	local missing=() p
-
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-	done
-	[[ ${#missing[@]} -eq 0 ]] && return 0
-	[[ $EUID -eq 0 ]] || die "missing packages; run: apt-get install -y --no-install-recommends ${missing[*]}"
-	log "installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null || die "apt-get update failed"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
-		>/dev/null || die "apt-get install failed for: ${missing[*]}"
 }
 
 # step NAME EXPECT CMD...: run one step, keep its PASS/FAIL lines and add up
 # its "N passed, N failed".  EXPECT "fail" inverts the exit status check
 # (the negative control).
 step() {
-	local name="$1" expect="$2" log="$CACHE_DIR/logs/test-$1.log" start=$SECONDS rc=0 p f
+	local name="$1" expect="$2" log start=$SECONDS rc=0 p f
 	shift 2
 
+	log="$CACHE_DIR/logs/test-${name// /-}.log"
 	printf '%s: [%s] %s (log: %s)\n' "$PROG" "$name" "$*" "$log" >&2
 	"$@" >"$log" 2>&1 || rc=$?
 	grep -a -E '^(PASS|FAIL)  ' "$log" || true
@@ -79,32 +78,64 @@ step() {
 
 # The negative control must fail because the suite fails, on every arch.
 check_base_failures() {
-	local json="$1" line
+	local name="$1" json="$2" line
 
 	if [[ ! -f "$json" ]]; then
-		report "qemu-base: KUnit cases fail on the base" 1 "no $json"
+		report "$name: KUnit cases fail on the base" 1 "no $json"
 		return
 	fi
 	while IFS= read -r line; do
-		report "qemu-base: ${line#* }" "${line%% *}"
-	done < <(python3 - "$json" <<'EOF'
+		report "$name: ${line#* }" "${line%% *}"
+	done < <(python3 - "$json" <<'PY'
 import json, sys
 for run in json.load(open(sys.argv[1]))["runs"]:
     failed = run["kunit_boot"]["failed"]
     ok = failed > 0 and run["kunit_boot"]["errors"] == 0
     print(0 if ok else 1, "%s: %d KUnit cases fail on the base" % (run["arch"], failed))
-EOF
+PY
 	)
 }
 
-main() {
-	local steps="$STEPS_ALL" opts s start=$SECONDS
+run_tree() {
+	local tree="$1" steps="$2" full="$3" s kunit_arches=x86_64 results
 
-	opts=$(getopt -o hs: -l help,steps: -n "$PROG" -- "$@") || { usage >&2; exit 2; }
+	[[ $full -eq 0 ]] || kunit_arches=all
+	for s in ${steps//,/ }; do
+		case "$s" in
+		scripts) ;;
+		series) step "$tree series" pass "$REPO_DIR/scripts/check-series.sh" --tree "$tree" ;;
+		kunit)
+			step "$tree kunit" pass "$REPO_DIR/scripts/run-kunit.sh" --tree "$tree" \
+				--arch "$kunit_arches"
+			if [[ $full -eq 1 ]]; then
+				step "$tree kunit-base" pass "$REPO_DIR/scripts/run-kunit.sh" --tree "$tree" \
+					--arch all --base
+			fi
+			;;
+		qemu) step "$tree qemu" pass "$REPO_DIR/run-qemu.sh" --tree "$tree" ;;
+		qemu-base)
+			results="$CACHE_DIR/results/test-qemu-$tree-base"
+			rm -rf "${results:?}"
+			step "$tree qemu-base" fail "$REPO_DIR/run-qemu.sh" --tree "$tree" --base \
+				--results "$results"
+			check_base_failures "$tree qemu-base" "$results/summary.json"
+			;;
+		esac
+	done
+}
+
+main() {
+	local steps="$STEPS_ALL" trees=("${KNOWN_TREES[@]}") full=0 opts s t start=$SECONDS
+
+	opts=$(getopt -o hs: -l help,steps:,tree:,full,no-install -n "$PROG" -- "$@") ||
+		{ usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
 		-s | --steps) steps="$2"; shift 2 ;;
+		--tree) tree_vars "$2"; trees=("$2"); shift 2 ;;
+		--full) full=1; shift ;;
+		--no-install) NO_INSTALL=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
 		esac
@@ -113,25 +144,17 @@ main() {
 	for s in ${steps//,/ }; do
 		[[ ",$STEPS_ALL," == *",$s,"* ]] || die "unknown step '$s' (known: $STEPS_ALL)"
 	done
-	install_packages
+	ensure_packages base build vma shellcheck arch:x86_64 arch:arm64 arch:riscv-nommu
 	mkdir -p "$CACHE_DIR/logs"
 
-	for s in ${steps//,/ }; do
-		case "$s" in
-		scripts) step scripts pass "$SCRIPTS_DIR/test-scripts.sh" ;;
-		series) step series pass "$SCRIPTS_DIR/check-series.sh" ;;
-		kunit) step kunit pass "$SCRIPTS_DIR/run-kunit.sh" ;;
-		qemu) step qemu pass "$REPO_DIR/run-qemu.sh" ;;
-		qemu-base)
-			step qemu-base fail "$REPO_DIR/run-qemu.sh" --base \
-				--results "$CACHE_DIR/results/test-qemu-base"
-			check_base_failures "$CACHE_DIR/results/test-qemu-base/summary.json"
-			;;
-		esac
+	if [[ ",$steps," == *",scripts,"* ]]; then
+		step scripts pass "$REPO_DIR/scripts/test-scripts.sh"
+	fi
+	for t in "${trees[@]}"; do
+		run_tree "$t" "$steps" "$full"
 	done
 	printf '%s: all steps took %s\n' "$PROG" "$(elapsed "$start")" >&2
-	printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
-	[[ $FAILED -eq 0 ]]
+	totals
 }
 
 main "$@"

@@ -44,7 +44,9 @@
 #define NR_MANY		48
 #define MAX_POINTS	20000
 #define DBG		"/sys/kernel/debug"
-#define KUNIT_SUITE	"fork_dup_mmap"
+#ifndef KUNIT_SUITE
+#error "build with -DKUNIT_SUITE=\"<suite>\" (scripts/guest/Makefile: SUITE=)"
+#endif
 
 enum kind {
 	ANON, NEIGHBOUR, SHM_SHARED, SHM_PRIVATE, WIPEONFORK, DONTFORK,

@@ -1,0 +1,85 @@
+# shellcheck shell=bash
+# Every variable here is set for the scripts that source the file.
+# shellcheck disable=SC2034
+# SPDX-License-Identifier: GPL-2.0
+#
+# The architecture table: the only place that knows cross prefixes, QEMU
+# machines, images and consoles.  Sourced after common.sh.
+
+# Architectures that boot under QEMU; "riscv-nommu" is build-only (the no-MMU
+# build check of check-series.sh).
+KNOWN_ARCHES=(x86_64 arm64)
+
+# arch_vars NAME: set the per-arch variables.
+#   KARCH         the kernel's ARCH=
+#   CROSS         CROSS_COMPILE= (empty: native)
+#   IMAGE         boot image, relative to the build directory
+#   IMAGE_TARGET  make target of the image
+#   CONSOLE       console device of the QEMU machine
+#   QEMU_CMD      QEMU binary and machine options (array)
+#   ARCH_PKGS     "test:package" pairs this arch needs (cross compiler,
+#                 static libc, QEMU)
+arch_vars() {
+	ARCH_NAME="$1"
+	case "$1" in
+	x86_64)
+		KARCH=x86_64
+		CROSS=""
+		IMAGE=arch/x86/boot/bzImage
+		IMAGE_TARGET=bzImage
+		CONSOLE=ttyS0
+		QEMU_CMD=(qemu-system-x86_64 -bios qboot.rom)
+		ARCH_PKGS=(gcc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
+			   qemu-system-x86_64:qemu-system-x86 /usr/share/qemu/qboot.rom:qemu-system-data)
+		;;
+	arm64)
+		KARCH=arm64
+		CROSS=aarch64-linux-gnu-
+		IMAGE=arch/arm64/boot/Image
+		IMAGE_TARGET=Image
+		CONSOLE=ttyAMA0
+		QEMU_CMD=(qemu-system-aarch64 -machine virt -cpu 'max,pauth-impdef=on')
+		ARCH_PKGS=(aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
+			   /usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross
+			   qemu-system-aarch64:qemu-system-arm)
+		;;
+	riscv-nommu)
+		KARCH=riscv
+		CROSS=riscv64-linux-gnu-
+		IMAGE=arch/riscv/boot/Image
+		IMAGE_TARGET=Image
+		CONSOLE=""
+		QEMU_CMD=()
+		ARCH_PKGS=(riscv64-linux-gnu-gcc:gcc-riscv64-linux-gnu)
+		;;
+	*)
+		die "unknown arch '$1' (known: ${KNOWN_ARCHES[*]}, all)"
+		;;
+	esac
+}
+
+# parse_arches VALUE: set ARCHES from "all" or a comma separated list; the
+# same form for every script's --arch.
+parse_arches() {
+	local a
+
+	ARCHES=()
+	if [[ "$1" == all ]]; then
+		ARCHES=("${KNOWN_ARCHES[@]}")
+		return 0
+	fi
+	for a in ${1//,/ }; do
+		[[ " ${KNOWN_ARCHES[*]} " == *" $a "* ]] ||
+			die "unknown arch '$a' (known: ${KNOWN_ARCHES[*]}, all)"
+		[[ " ${ARCHES[*]} " == *" $a "* ]] || ARCHES+=("$a")
+	done
+	[[ ${#ARCHES[@]} -gt 0 ]] || die "--arch needs at least one architecture"
+}
+
+# The C compiler of the arch, through ccache when there is one.
+arch_cc() {
+	local cc="${CROSS}gcc"
+
+	command -v ccache >/dev/null 2>&1 && cc="ccache $cc"
+	printf '%s\n' "$cc"
+}

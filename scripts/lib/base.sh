@@ -1,0 +1,129 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The base of a tree: Debian's linux-source package at the pinned version,
+# verified and imported as a git repository with a deterministic commit.
+# Sourced after common.sh and trees.sh (tree_vars must have run).
+
+base_versions() {
+	apt-cache madison "$TREE_PKG" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}'
+}
+
+base_index_sha256() {
+	apt-cache show "$TREE_PKG=$1" 2>/dev/null | awk '/^SHA256:/ {print $2; exit}'
+}
+
+kernel_version() {
+	awk '/^VERSION =/ {v=$3} /^PATCHLEVEL =/ {p=$3} /^SUBLEVEL =/ {s=$3} END {print v"."p"."s}' "$1/Makefile"
+}
+
+BASE_TMPDIRS=()
+base_cleanup() {
+	local d
+
+	for d in "${BASE_TMPDIRS[@]}"; do
+		[[ -n "$d" ]] && rm -rf "$d"
+	done
+	BASE_TMPDIRS=()
+}
+
+# Download the .deb of VERSION to DEB, or die listing what is on offer.
+base_download() {
+	local ver="$1" deb="$2" tmp versions=()
+
+	need_tools apt-get apt-cache
+	mapfile -t versions < <(base_versions)
+	[[ ${#versions[@]} -gt 0 ]] ||
+		die "the archive index lists no $TREE_PKG at all (run 'apt-get update' first?)"
+	printf '%s\n' "${versions[@]}" | grep -qxF -- "$ver" ||
+		die "$TREE_PKG $ver is not in the archive; on offer: ${versions[*]} (choose one with --version; the base commit will then differ)"
+	tmp=$(mktemp -d "$CACHE_DIR/tmp.download.XXXXXX")
+	BASE_TMPDIRS+=("$tmp")
+	log "downloading $TREE_PKG=$ver (about 150 MB)"
+	(cd "$tmp" && apt-get download -q "$TREE_PKG=$ver" >/dev/null 2>"$tmp/err") ||
+		die "apt-get download $TREE_PKG=$ver failed: $(grep -m1 '^E:' "$tmp/err" || tail -n1 "$tmp/err")"
+	mv "$tmp"/*.deb "$deb"
+}
+
+base_sha_ok() {
+	[[ "$(sha256sum "$1" | awk '{print $1}')" == "$2" ]]
+}
+
+# Unpack the tarball of DEB and import it as the git repository REPO.
+base_import() {
+	local ver="$1" deb="$2" repo="$3" tmp src
+
+	need_tools dpkg-deb tar xz git
+	tmp=$(mktemp -d "$CACHE_DIR/tmp.import.XXXXXX")
+	BASE_TMPDIRS+=("$tmp")
+	log "unpacking the kernel tarball (about 30 s)"
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "./usr/src/$TREE_PKG.tar.xz"
+	tar -xJ -C "$tmp" -f "$tmp/usr/src/$TREE_PKG.tar.xz"
+	rm -rf "${tmp:?}/usr"
+	src="$tmp/$TREE_PKG"
+	[[ -f "$src/Makefile" && -f "$src/mm/mmap.c" ]] || die "unexpected tarball layout in $deb"
+
+	log "importing into git (about 1 min)"
+	git_fixed -C "$src" init -q -b import
+	# Debian's top-level .gitignore ignores everything, hence -f.
+	git_fixed -C "$src" add -f -A .
+	git_fixed -C "$src" -c gc.auto=0 commit -q --no-verify -m "Linux $(kernel_version "$src") from Debian $TREE_PKG $ver
+
+Imported unmodified from $TREE_PKG.tar.xz of
+${TREE_PKG}_${ver}_all.deb."
+	git_fixed -C "$src" tag base HEAD
+	mkdir -p "$(dirname "$repo")"
+	mv "$src" "$repo"
+}
+
+# base_fetch [VERSION [SHA256]]: make sure the base of VERSION (default: the
+# pin) is imported; set BASE_DIR and BASE_COMMIT.  Under the base's lock.
+base_fetch() {
+	local ver="${1:-$TREE_VERSION}" sha="${2:-}" deb lock
+
+	if [[ -z "$sha" ]]; then
+		if [[ "$ver" == "$TREE_VERSION" ]]; then
+			sha="$TREE_SHA256"
+		else
+			need_tools apt-cache
+			sha=$(base_index_sha256 "$ver")
+			[[ -n "$sha" ]] ||
+				die "$TREE_PKG $ver is not in the archive; on offer: $(base_versions | tr '\n' ' ')(choose one with --version)"
+			log "warning: $ver is not the pinned base of $TREE ($TREE_VERSION); using the index's sha256"
+		fi
+	fi
+	[[ "$sha" =~ ^[0-9a-f]{64}$ ]] || die "not a sha256: $sha"
+
+	BASE_DIR="$CACHE_DIR/base/$TREE_PKG-${ver//\~/_}"
+	if ! git -C "$BASE_DIR" rev-parse -q --verify "$BASE_REF^{commit}" >/dev/null 2>&1; then
+		lock=$(lock_name "$BASE_DIR")
+		take_lock "$lock"
+		if ! git -C "$BASE_DIR" rev-parse -q --verify "$BASE_REF^{commit}" >/dev/null 2>&1; then
+			mkdir -p "$CACHE_DIR/debs"
+			trap base_cleanup EXIT
+			deb="$CACHE_DIR/debs/${TREE_PKG}_${ver}_all.deb"
+			if [[ -e "$BASE_DIR" ]]; then
+				log "removing an incomplete import at $BASE_DIR"
+				rm -rf "${BASE_DIR:?}"
+			fi
+			if [[ -f "$deb" ]] && ! base_sha_ok "$deb" "$sha"; then
+				log "cached ${deb##*/} has the wrong sha256; downloading it again"
+				rm -f "$deb"
+			fi
+			[[ -f "$deb" ]] || base_download "$ver" "$deb"
+			if ! base_sha_ok "$deb" "$sha"; then
+				rm -f "$deb"
+				die "sha256 mismatch for ${deb##*/}: expected $sha (file removed)"
+			fi
+			log "sha256 ok: $sha"
+			base_import "$ver" "$deb" "$BASE_DIR"
+			base_cleanup
+			trap - EXIT
+		fi
+		release_lock "$lock"
+	fi
+	BASE_COMMIT=$(git -C "$BASE_DIR" rev-parse "$BASE_REF^{commit}")
+	if [[ "$ver" == "$TREE_VERSION" && "$BASE_COMMIT" != "$TREE_BASE_COMMIT" ]]; then
+		die "the import of $TREE_PKG $ver gave commit $BASE_COMMIT, not the pinned $TREE_BASE_COMMIT (remove $BASE_DIR to import again)"
+	fi
+}

@@ -1,0 +1,147 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Kernel builds, initramfs and QEMU boots for run-qemu.sh, run-kunit.sh,
+# check-series.sh and bench.sh.  Sourced after common.sh, trees.sh and
+# arches.sh (arch_vars must have run); JOBS and TIMEOUT come from the caller.
+
+# The base and patched work trees of a purpose build with the same relative
+# paths (srctree=".."); without the directory in the hash, ccache shares
+# their objects.  CCACHE_BASEDIR covers the absolute paths that remain.
+export CCACHE_NOHASHDIR=1
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$CACHE_DIR/work}"
+
+# build_dir NAME: the build directory NAME of the current work tree.
+build_dir() {
+	printf '%s/.build-%s\n' "$TREE_DIR" "$1"
+}
+
+# make_cmd OUT: the make command for the current arch and work tree, as
+# the array MAKE_CMD.
+make_cmd() {
+	MAKE_CMD=(make -C "$TREE_DIR" O="$1" ARCH="$KARCH" CC="$(arch_cc)" -j"$JOBS")
+	[[ -z "$CROSS" ]] || MAKE_CMD+=(CROSS_COMPILE="$CROSS")
+}
+
+# The options of the fragments, as "CONFIG_X=v" or "CONFIG_X=n" lines.
+requested_options() {
+	sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*=.*\)$/\1/p' \
+	       -e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1=n/p' "$@"
+}
+
+# check_options CONFIG FRAGMENT...: print every option of the fragments
+# that is not in CONFIG with the value asked for; non-zero if any.
+check_options() {
+	local config="$1" opt sym want have bad=0
+	shift
+
+	while IFS= read -r opt; do
+		sym="${opt%%=*}"
+		want="${opt#*=}"
+		have=$(sed -n "s/^$sym=//p" "$config")
+		[[ -n "$have" ]] || have=n
+		if [[ "$have" != "$want" ]]; then
+			printf '%s=%s (got %s)\n' "$sym" "$want" "$have"
+			bad=1
+		fi
+	done < <(requested_options "$@")
+	return "$bad"
+}
+
+# configure OUT LOG BASECONFIG FRAGMENT...: merge the fragments and the
+# tree's own lines (tree_fragment) onto BASECONFIG and die unless every
+# requested option has the requested value (merge_config.sh only warns;
+# CONFIG_CHECK=0 skips that check, for the per-patch builds of a series
+# whose symbols do not exist yet).
+# BASECONFIG "allnoconfig" merges with merge_config.sh -n (options not
+# asked for stay off); any other make target (tinyconfig, a defconfig) is
+# made first, then the fragments are merged and olddefconfig fills in.
+configure() {
+	local out="$1" log="$2" baseconfig="$3" frags=() bad merge=()
+
+	shift 3
+	mkdir -p "$out"
+	tree_fragment "$out/forkfix-tree.config"
+	frags=("$@" "$out/forkfix-tree.config")
+	[[ -f "$out/.config" ]] && cp -p "$out/.config" "$out/.config.prev"
+	make_cmd "$out"
+	merge=(env ARCH="$KARCH" CROSS_COMPILE="$CROSS" scripts/kconfig/merge_config.sh)
+	if [[ "$baseconfig" == allnoconfig ]]; then
+		(cd "$TREE_DIR" && "${merge[@]}" -n -O "$out" "${frags[@]}") >"$log" 2>&1 ||
+			die "configuring the $ARCH_NAME kernel failed: merge_config.sh (log: $log)"
+	else
+		"${MAKE_CMD[@]}" "$baseconfig" >"$log" 2>&1 ||
+			die "configuring the $ARCH_NAME kernel failed: make $baseconfig (log: $log)"
+		(cd "$TREE_DIR" && "${merge[@]}" -m -O "$out" "$out/.config" "${frags[@]}") >>"$log" 2>&1 ||
+			die "configuring the $ARCH_NAME kernel failed: merge_config.sh (log: $log)"
+		"${MAKE_CMD[@]}" olddefconfig >>"$log" 2>&1 ||
+			die "configuring the $ARCH_NAME kernel failed: make olddefconfig (log: $log)"
+	fi
+	# Keep the old time stamp when nothing changed: no needless relink.
+	if [[ -f "$out/.config.prev" ]]; then
+		cmp -s "$out/.config" "$out/.config.prev" && touch -r "$out/.config.prev" "$out/.config"
+		rm -f "$out/.config.prev"
+	fi
+	[[ "${CONFIG_CHECK:-1}" == 1 ]] || return 0
+	bad=$(check_options "$out/.config" "${frags[@]}") ||
+		die "options not in .config as requested: $(tr '\n' ' ' <<<"$bad")(log: $log)"
+}
+
+# build_kernel OUT LOG [TARGET...]: make (default: the boot image).
+build_kernel() {
+	local out="$1" log="$2"
+	shift 2
+
+	make_cmd "$out"
+	if ! "${MAKE_CMD[@]}" "${@:-$IMAGE_TARGET}" >"$log" 2>&1; then
+		grep -a -E 'error|Error' "$log" | head -n 5 >&2 || true
+		die "kernel build failed for $ARCH_NAME (log: $log)"
+	fi
+}
+
+# make_initramfs OUT DEST PROGRAM: the static guest PROGRAM (scripts/guest)
+# as /init, packed with the kernel's usr/gen_init_cpio into DEST.
+make_initramfs() {
+	local out="$1" dest="$2" prog="$3" list="$1/$3.list"
+
+	mkdir -p "$out/guest"
+	make -s -C "$REPO_DIR/scripts/guest" O="$out/guest" CROSS_COMPILE="$CROSS" \
+		SUITE="$TREE_SUITE" "$prog" || die "cannot build scripts/guest/$prog for $ARCH_NAME"
+	cat >"$list" <<EOT
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+dir /tmp 01777 0 0
+file /init $out/guest/$prog 0755 0 0
+EOT
+	[[ -x "$out/usr/gen_init_cpio" ]] || die "$out/usr/gen_init_cpio was not built"
+	# A fixed time stamp: the same init gives the same initramfs.
+	"$out/usr/gen_init_cpio" -t 1700000000 "$list" >"$dest.tmp" || die "gen_init_cpio failed"
+	mv "$dest.tmp" "$dest"
+}
+
+# run_guest DIR WHAT QEMU_COMMAND...: run QEMU under the time limit TIMEOUT,
+# console in DIR/console.log, QEMU's pid in DIR/qemu.pid; die if the guest
+# hangs or QEMU fails.
+run_guest() {
+	local dir="$1" what="$2" rc=0
+
+	shift 2
+	rm -f "$dir/qemu.pid"
+	timeout -k 10 "$TIMEOUT" "$@" -pidfile "$dir/qemu.pid" \
+		</dev/null >"$dir/console.log" 2>&1 || rc=$?
+	[[ $rc -ne 124 && $rc -ne 137 ]] ||
+		die "the $what guest hung: no power-off within ${TIMEOUT}s (console: $dir/console.log)"
+	[[ $rc -eq 0 ]] || die "QEMU failed for $what with status $rc (console: $dir/console.log)"
+}
+
+# qemu_alive PIDFILE: is the QEMU of that pid file still running?
+qemu_alive() {
+	local pid
+
+	[[ -f "$1" ]] || return 1
+	pid=$(<"$1")
+	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
+	[[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == qemu-system-* ]]
+}

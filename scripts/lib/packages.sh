@@ -1,0 +1,64 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Debian packages of every step, in one list, and the one installer.
+# Sourced after common.sh and arches.sh.
+
+# needs_of ITEM: "test:package" pairs.  A test is a command name or an
+# absolute path of a file.  ITEM is a group below or arch:<name>.
+needs_of() {
+	case "$1" in
+	base)
+		printf '%s\n' git:git apt-get:apt dpkg-deb:dpkg xz:xz-utils flock:util-linux \
+			python3:python3 timeout:coreutils
+		;;
+	build)
+		printf '%s\n' make:make gcc:gcc bc:bc flex:flex bison:bison perl:perl \
+			/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev \
+			ccache:ccache cpio:cpio
+		;;
+	vma)
+		printf '%s\n' /usr/include/urcu.h:liburcu-dev
+		;;
+	shellcheck)
+		printf '%s\n' shellcheck:shellcheck
+		;;
+	arch:*)
+		arch_vars "${1#arch:}"
+		printf '%s\n' "${ARCH_PKGS[@]}"
+		;;
+	*)
+		die "internal: unknown package group '$1'"
+		;;
+	esac
+}
+
+# ensure_packages ITEM...: install what the items need when root (unless
+# NO_INSTALL=1), otherwise die naming the apt-get line to run.
+ensure_packages() {
+	local item pair test pkg missing=() cmd
+
+	for item in "$@"; do
+		while IFS= read -r pair; do
+			test="${pair%%:*}"
+			pkg="${pair#*:}"
+			if [[ "$test" == /* ]]; then
+				[[ -e "$test" ]] && continue
+			else
+				command -v "$test" >/dev/null 2>&1 && continue
+			fi
+			[[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
+		done < <(needs_of "$item")
+	done
+	[[ ${#missing[@]} -eq 0 ]] && return 0
+
+	cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
+	if [[ $EUID -ne 0 || "$NO_INSTALL" == 1 ]]; then
+		die "missing packages; run: ${cmd[*]}"
+	fi
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null 2>&1 ||
+		die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive "${cmd[@]}" >/dev/null 2>&1 ||
+		die "apt-get install failed: ${cmd[*]}"
+}

@@ -1,0 +1,107 @@
+# shellcheck shell=bash
+# Every variable here is set for the scripts that source the file.
+# shellcheck disable=SC2034
+# SPDX-License-Identifier: GPL-2.0
+#
+# The trees the project ships a series for, and where their files live.
+# Adding a tree is an entry in tree_vars plus patches/<tree>/,
+# kunit/<tree>/ and scripts/cover/<tree>.txt.  Sourced after common.sh.
+
+KNOWN_TREES=(6.12.y)
+DEFAULT_TREE=6.12.y
+
+# tree_vars TREE: set the TREE_* variables of one tree.
+#   TREE_PKG, TREE_VERSION, TREE_SHA256  Debian source package of the base,
+#                           pinned version and the sha256 of its .deb
+#   TREE_BASE_COMMIT        the commit the import must give (base-commit:)
+#   TREE_IMPORT_*           fixed identity and date of the import commit
+#   TREE_SUITE              KUnit suite name
+#   TREE_KCONFIG            config symbol of the suite
+#   TREE_CONFIG             extra config lines every kernel of the tree gets
+#   TREE_PREFIX             subject prefix of the exported patches
+#   TREE_CHANGE_ID          b4 change-id of the series
+#   TREE_KDOC               FILE:FUNCTION pairs that must have kernel-doc
+#   TREE_PRESENT            "FILE<TAB>PCRE<TAB>WHAT": must match (grep -zP)
+#   TREE_ABSENT             "FILES<TAB>STRING": must not occur in FILES
+tree_vars() {
+	TREE="$1"
+	TREE_CONFIG=()
+	TREE_KDOC=()
+	TREE_PRESENT=()
+	TREE_ABSENT=()
+	case "$TREE" in
+	6.12.y)
+		TREE_PKG=linux-source-6.12
+		TREE_VERSION="6.12.117-1~deb12u1"
+		TREE_SHA256=e849faf31ca3555757f3a8877cb01af92122f744f75d1f3102734651c4e14703
+		TREE_BASE_COMMIT=b61b03774260e0fddea24e63f70af7d424f18cf2
+		TREE_IMPORT_NAME="Linux 6.12 base import"
+		TREE_IMPORT_EMAIL="base@forkfix.invalid"
+		TREE_IMPORT_DATE="2026-11-14T12:56:00+00:00"
+		TREE_SUITE=fork_dup_mmap
+		TREE_KCONFIG=FORK_KUNIT_TEST
+		TREE_PREFIX="PATCH 6.12.y"
+		TREE_CHANGE_ID="20261124-dup-mmap-teardown-6-12-4f1e2d7c9a05"
+		TREE_KDOC=(mm/memory.c:free_pgtables mm/vma.c:unmap_region
+			   mm/mmap.c:remove_mm_vmas mm/mmap.c:dup_mmap_abort)
+		TREE_PRESENT=($'mm/internal.h\tvoid free_pgtables\\([^)]*unsigned long tree_max\tfree_pgtables() takes tree_max')
+		TREE_ABSENT=($'kernel/fork.c\tXA_ZERO_ENTRY' $'mm/mmap.c mm/memory.c\txa_is_zero')
+		;;
+	*)
+		die "unknown tree '$TREE' (known: ${KNOWN_TREES[*]})"
+		;;
+	esac
+	TREE_PATCH_DIR="$REPO_DIR/patches/$TREE"
+	TREE_KUNIT_DIR="$REPO_DIR/kunit/$TREE"
+	TREE_COVER="$REPO_DIR/scripts/cover/$TREE.txt"
+	TREE_BASE_DIR="$CACHE_DIR/base/$TREE_PKG-${TREE_VERSION//\~/_}"
+	TREE_WORK="$CACHE_DIR/work/$TREE"
+}
+
+# Ref of the base commit inside the base repository.
+BASE_REF="refs/tags/base"
+
+# Run git with the fixed identity of the tree's import; used for every
+# commit the scripts make.
+git_fixed() {
+	GIT_AUTHOR_NAME="$TREE_IMPORT_NAME" GIT_AUTHOR_EMAIL="$TREE_IMPORT_EMAIL" \
+	GIT_AUTHOR_DATE="$TREE_IMPORT_DATE" GIT_COMMITTER_NAME="$TREE_IMPORT_NAME" \
+	GIT_COMMITTER_EMAIL="$TREE_IMPORT_EMAIL" GIT_COMMITTER_DATE="$TREE_IMPORT_DATE" \
+	git -c core.autocrlf=false -c core.fileMode=true -c core.symlinks=true \
+	    -c commit.gpgSign=false -c tag.gpgSign=false "$@"
+}
+
+# series_patches [DIR]: set SERIES to the patches of the tree's series
+# (or of DIR), in the order of its series file.
+series_patches() {
+	local dir="${1:-$TREE_PATCH_DIR}" line
+
+	SERIES=()
+	[[ -f "$dir/series" ]] || die "no series file in $dir"
+	while IFS= read -r line || [[ -n "$line" ]]; do
+		line="${line%%#*}"
+		line="${line//[[:space:]]/}"
+		[[ -n "$line" ]] || continue
+		[[ -f "$dir/$line" ]] || die "$dir/series lists $line, which does not exist"
+		SERIES+=("$dir/$line")
+	done <"$dir/series"
+	[[ ${#SERIES[@]} -gt 0 ]] || die "$dir/series lists no patch"
+}
+
+# tree_fragment DEST: the config lines every kernel of the tree gets: its
+# extras and, unless WITH_SUITE=0 (the benchmark), its KUnit suite.
+tree_fragment() {
+	local dest="$1"
+
+	{
+		printf '# Generated from the tree table (scripts/lib/trees.sh), tree %s.\n' "$TREE"
+		[[ "${WITH_SUITE:-1}" == 0 ]] || printf 'CONFIG_%s=y\n' "$TREE_KCONFIG"
+		[[ ${#TREE_CONFIG[@]} -eq 0 ]] || printf '%s\n' "${TREE_CONFIG[@]}"
+	} >"$dest.tmp"
+	# Unchanged content keeps its time stamp.
+	if cmp -s "$dest.tmp" "$dest"; then
+		rm -f "$dest.tmp"
+	else
+		mv "$dest.tmp" "$dest"
+	fi
+}
