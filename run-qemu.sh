@@ -10,21 +10,8 @@
 set -euo pipefail
 
 PROG=$(basename "$0")
-LIB=$(cd "$(dirname "$0")" && pwd)/scripts/lib
-# shellcheck source=scripts/lib/common.sh
-source "$LIB/common.sh"
-# shellcheck source=scripts/lib/trees.sh
-source "$LIB/trees.sh"
-# shellcheck source=scripts/lib/arches.sh
-source "$LIB/arches.sh"
-# shellcheck source=scripts/lib/packages.sh
-source "$LIB/packages.sh"
-# shellcheck source=scripts/lib/base.sh
-source "$LIB/base.sh"
-# shellcheck source=scripts/lib/worktree.sh
-source "$LIB/worktree.sh"
-# shellcheck source=scripts/lib/kernel.sh
-source "$LIB/kernel.sh"
+# shellcheck source=scripts/lib/all.sh
+source "$(cd "$(dirname "$0")" && pwd)/scripts/lib/all.sh"
 
 DEFAULT_TIMEOUT=1500
 SWEEP_PARAM="each allocation in turn"

@@ -7,11 +7,8 @@
 set -euo pipefail
 
 PROG=$(basename "$0")
-LIB=$(cd "$(dirname "$0")" && pwd)/lib
-# shellcheck source=scripts/lib/common.sh
-source "$LIB/common.sh"
-# shellcheck source=scripts/lib/trees.sh
-source "$LIB/trees.sh"
+# shellcheck source=scripts/lib/all.sh
+source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
 usage() {
 	cat <<EOT

@@ -6,17 +6,8 @@
 set -euo pipefail
 
 PROG=$(basename "$0")
-LIB=$(cd "$(dirname "$0")" && pwd)/lib
-# shellcheck source=scripts/lib/common.sh
-source "$LIB/common.sh"
-# shellcheck source=scripts/lib/trees.sh
-source "$LIB/trees.sh"
-# shellcheck source=scripts/lib/arches.sh
-source "$LIB/arches.sh"
-# shellcheck source=scripts/lib/kernel.sh
-source "$LIB/kernel.sh"
-# shellcheck source=scripts/lib/check.sh
-source "$LIB/check.sh"
+# shellcheck source=scripts/lib/all.sh
+source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
 usage() {
 	cat <<EOT
@@ -27,6 +18,7 @@ exits non-zero with exactly one "<script>: error: ..." line that names the
 problem, and leaves nothing half-done:
   - unknown option, unknown arch, unknown tree, bad numbers, for every
     script;
+  - shellcheck -S warning finds nothing in any script;
   - a check whose config step fails (make tinyconfig, through a stub make)
     or whose first command fails must report FAIL;
   - get-base.sh with a Debian version the archive does not carry;
@@ -173,6 +165,25 @@ EOT
 	fi
 }
 
+# Debian's shellcheck finds nothing at warning level in any script, the
+# sourced libraries included.
+test_shellcheck() {
+	local files=() out
+
+	mapfile -t files < <(cd "$REPO_DIR" && git ls-files --cached --others --exclude-standard '*.sh' .ci/run)
+	if ! command -v shellcheck >/dev/null 2>&1; then
+		report "shellcheck on ${#files[@]} scripts" 1 "shellcheck is not installed"
+		return
+	fi
+	if out=$(cd "$REPO_DIR" && shellcheck -x -P SCRIPTDIR -S warning -s bash "${files[@]}" 2>&1); then
+		report "shellcheck -S warning on ${#files[@]} scripts: nothing found" 0
+	else
+		printf '%s\n' "$out" | head -n 20 >&2
+		report "shellcheck -S warning on ${#files[@]} scripts: nothing found" 1 \
+			"$(grep -c '^In ' <<<"$out") findings"
+	fi
+}
+
 # The archive does not carry this version: the error lists what it has.
 test_missing_version() {
 	expect_error "get-base.sh --version 6.12.1-1 (not in the archive)" \
@@ -269,6 +280,7 @@ main() {
 	TMP=$(mktemp -d)
 	trap cleanup EXIT
 	test_options
+	test_shellcheck
 	test_check_propagates
 	test_missing_version
 	test_missing_qemu

@@ -8,15 +8,8 @@
 set -euo pipefail
 
 PROG=$(basename "$0")
-LIB=$(cd "$(dirname "$0")" && pwd)/lib
-# shellcheck source=scripts/lib/common.sh
-source "$LIB/common.sh"
-# shellcheck source=scripts/lib/trees.sh
-source "$LIB/trees.sh"
-# shellcheck source=scripts/lib/arches.sh
-source "$LIB/arches.sh"
-# shellcheck source=scripts/lib/packages.sh
-source "$LIB/packages.sh"
+# shellcheck source=scripts/lib/all.sh
+source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
 STEPS_ALL="scripts,series,kunit,qemu,qemu-base"
 
