@@ -239,11 +239,11 @@ run_arch() {
 }
 
 main() {
-	local arch_opt=all opts a first=1 rc=0 pkgs=()
+	local opts a first=1 rc=0
 
 	JOBS=$(nproc)
 	TIMEOUT=$DEFAULT_TIMEOUT
-	TREE="$DEFAULT_TREE"
+	ARCH_OPT=all
 	VARIANT=patched
 	KEEP=0
 	RESULTS=""
@@ -252,36 +252,25 @@ main() {
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
-		--tree) TREE="$2"; shift 2 ;;
-		-a | --arch) arch_opt="$2"; shift 2 ;;
 		--base) VARIANT=base; shift ;;
-		-j | --jobs) JOBS="$2"; shift 2 ;;
 		-r | --results) RESULTS="$2"; shift 2 ;;
 		-k | --keep) KEEP=1; shift ;;
-		--timeout) TIMEOUT="$2"; shift 2 ;;
-		--no-install) NO_INSTALL=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
+		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	tree_vars "$TREE"
-	parse_arches "$arch_opt"
-	need_count --jobs "$JOBS" "a positive number"
-	need_count --timeout "$TIMEOUT" seconds
+	common_opts_check
 
-	pkgs=(base build)
-	for a in "${ARCHES[@]}"; do
-		pkgs+=("arch:$a")
-	done
-	ensure_packages "${pkgs[@]}"
+	ensure_packages_for base build
 	ARCH="-" ARCH_START=$SECONDS
 	stage "base and series: $TREE_PKG $TREE_VERSION, patches/$TREE ($VARIANT)"
 	# The work tree stays locked until this run ends; a patch that does
 	# not apply dies here, naming it, before any results directory exists.
 	prepare_tree "$VARIANT" qemu
 
-	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/qemu-$TREE-$VARIANT-$(date +%Y%m%d-%H%M%S)"
+	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/qemu-$TREE-$VARIANT-$(date +%Y%m%d-%H%M%S)-$$"
 	mkdir -p "$RESULTS" || die "cannot create the results directory $RESULTS"
 	RESULTS=$(cd "$RESULTS" && pwd)
 	: >"$RESULTS/summary.txt"

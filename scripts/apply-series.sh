@@ -43,26 +43,24 @@ EOT
 main() {
 	local work="" upto="" pick="" none=0 quiet=0 opts patch_dir="" n chosen=()
 
-	TREE="$DEFAULT_TREE"
 	opts=$(getopt -o ho:n:p:d:q -l help,tree:,work-dir:,upto:,pick:,none,patches:,no-install,quiet \
 		-n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
-		--tree) TREE="$2"; shift 2 ;;
 		-o | --work-dir) work="$2"; shift 2 ;;
 		-n | --upto) upto="$2"; shift 2 ;;
 		-p | --pick) pick="$2"; shift 2 ;;
 		--none) none=1; shift ;;
 		-d | --patches) patch_dir="$2"; shift 2 ;;
-		--no-install) NO_INSTALL=1; shift ;;
 		-q | --quiet) quiet=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
+		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	tree_vars "$TREE"
+	common_opts_check
 	[[ -z "$upto" || "$upto" =~ ^[0-9]+$ ]] || die "--upto takes a number, not '$upto'"
 	[[ -z "$pick" || "$pick" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--pick takes numbers separated by commas, not '$pick'"
 	ensure_packages base

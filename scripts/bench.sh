@@ -94,42 +94,31 @@ EOF
 }
 
 main() {
-	local arch_opt=x86_64 opts t n start pkgs=() a
+	local opts t n start
 	declare -A tree_dir
 
 	JOBS=$(nproc)
 	TIMEOUT=$DEFAULT_TIMEOUT
 	PAIRS=$DEFAULT_PAIRS
-	TREE="$DEFAULT_TREE"
+	ARCH_OPT=x86_64
 	RESULTS=""
 	opts=$(getopt -o ha:p:j:r: -l help,tree:,arch:,pairs:,jobs:,results:,timeout:,no-install \
 		-n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
-		--tree) TREE="$2"; shift 2 ;;
-		-a | --arch) arch_opt="$2"; shift 2 ;;
 		-p | --pairs) PAIRS="$2"; shift 2 ;;
-		-j | --jobs) JOBS="$2"; shift 2 ;;
 		-r | --results) RESULTS="$2"; shift 2 ;;
-		--timeout) TIMEOUT="$2"; shift 2 ;;
-		--no-install) NO_INSTALL=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
+		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	tree_vars "$TREE"
-	parse_arches "$arch_opt"
+	common_opts_check
 	need_count --pairs "$PAIRS" "a positive number"
-	need_count --jobs "$JOBS" "a positive number"
-	need_count --timeout "$TIMEOUT" seconds
 
-	pkgs=(base build)
-	for a in "${ARCHES[@]}"; do
-		pkgs+=("arch:$a")
-	done
-	ensure_packages "${pkgs[@]}"
+	ensure_packages_for base build
 	start=$SECONDS
 	log "base and series (+$(elapsed "$start"))"
 	for t in base patched; do

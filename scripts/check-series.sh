@@ -95,36 +95,28 @@ absent() {
 }
 
 main() {
-	local arch_opt=all nommu=1 last_only=0 opts a c i short subj start=$SECONDS
+	local nommu=1 last_only=0 opts a c i short subj start=$SECONDS
 	local commits=() files=() f entry what pkgs=()
 
 	JOBS=$(nproc)
-	TREE="$DEFAULT_TREE"
+	ARCH_OPT=all
 	opts=$(getopt -o ha:j: -l help,tree:,arch:,no-nommu,last-only,jobs:,no-install -n "$PROG" -- "$@") ||
 		{ usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
-		--tree) TREE="$2"; shift 2 ;;
-		-a | --arch) arch_opt="$2"; shift 2 ;;
 		--no-nommu) nommu=0; shift ;;
 		--last-only) last_only=1; shift ;;
-		-j | --jobs) JOBS="$2"; shift 2 ;;
-		--no-install) NO_INSTALL=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
+		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	tree_vars "$TREE"
-	parse_arches "$arch_opt"
-	need_count --jobs "$JOBS" "a positive number"
+	common_opts_check
 	pkgs=(base build vma)
-	for a in "${ARCHES[@]}"; do
-		pkgs+=("arch:$a")
-	done
 	[[ $nommu -eq 0 ]] || pkgs+=(arch:riscv-nommu)
-	ensure_packages "${pkgs[@]}"
+	ensure_packages_for "${pkgs[@]}"
 	LOG_DIR="$CACHE_DIR/logs/check-$TREE"
 	mkdir -p "$LOG_DIR"
 

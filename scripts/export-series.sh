@@ -31,20 +31,19 @@ EOT
 main() {
 	local tree="" reroll=1 opts subject blurb cover tmp extra=()
 
-	TREE="$DEFAULT_TREE"
 	opts=$(getopt -o ho:v: -l help,work-dir:,tree:,reroll: -n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
 		-o | --work-dir) tree="$2"; shift 2 ;;
-		--tree) TREE="$2"; shift 2 ;;
 		-v | --reroll) reroll="$2"; shift 2 ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
+		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	tree_vars "$TREE"
+	common_opts_check
 	[[ -n "$tree" ]] || die "--work-dir is required (see --help)"
 	git -C "$tree" rev-parse -q --verify "$BASE_REF^{commit}" >/dev/null ||
 		die "$tree is not a work tree of the imported base (no tag 'base')"

@@ -40,25 +40,24 @@ EOT
 }
 
 main() {
-	local tree="$DEFAULT_TREE" ver="" sha="" quiet=0 list=0 opts
+	local ver="" sha="" quiet=0 list=0 opts
 
 	opts=$(getopt -o hq -l help,quiet,list,tree:,version:,sha256:,no-install -n "$PROG" -- "$@") ||
 		{ usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
-		--tree) tree="$2"; shift 2 ;;
 		--version) ver="$2"; shift 2 ;;
 		--sha256) sha="$2"; shift 2 ;;
 		--list) list=1; shift ;;
-		--no-install) NO_INSTALL=1; shift ;;
 		-q | --quiet) quiet=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
+		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	tree_vars "$tree"
+	common_opts_check
 	ensure_packages base
 
 	if [[ $list -eq 1 ]]; then

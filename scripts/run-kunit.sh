@@ -22,16 +22,24 @@ tree \$CACHE_DIR/work/<tree>/<patched|base>-kunit:
   patched  (default) the whole series; expected: every case passes (the
            allocation sweep may skip, with its reason, when fault
            injection is off)
-  --base   the pinned base plus the test patch alone; expected: cases fail,
-           since the base leaves the failed child half-built
-Reads kunit.py's --json results; prints one PASS/FAIL line per arch, the
-failing cases of a base run, and "N passed, N failed".
+  --base   the pinned base plus the test patch alone; expected: every
+           teardown case fails, for the reason of the tree table (6.12.y:
+           "entries left in the tree"), since the base leaves the failed
+           child half-built
+  --broken the series plus a deliberately broken teardown
+           (kunit/<tree>/broken/NAME.patch, work tree broken-kunit);
+           expected: a case fails with the message of the check the
+           variant targets (tree table)
+Reads kunit.py's --json results and, for the reasons, its raw KTAP; prints
+one PASS/FAIL line per run and "N passed, N failed".
 
 Options:
       --tree TREE     tree to run (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
   -a, --arch LIST     architectures, comma separated, or all
                       (default: all = ${KNOWN_ARCHES[*]})
       --base          the negative control: base + test patch
+      --broken LIST   broken variants, comma separated, or all
+                      (6.12.y: charge-leak, rss-left, map-count-kept)
       --timeout SEC   kunit.py --timeout for one boot (default: $DEFAULT_TIMEOUT)
   -j, --jobs N        make -j (default: $(nproc))
       --no-install    never run apt-get, only say what is missing
@@ -60,67 +68,92 @@ run_kunit() {
 	(cd "$TREE_DIR" && "${cmd[@]}") >"$log" 2>&1 || true
 }
 
+# judge VARIANT ARCH JSON KTAP DETAIL: one PASS/FAIL line for a run.
+judge() {
+	local variant="$1" arch="$2" json="$3" ktap="$4" detail="$5" counts=() ok=1 entry name regex
+
+	read -r -a counts < <(python3 "$LIB/kunit_json.py" counts "$json")
+	case "$variant" in
+	patched)
+		[[ ${counts[1]} -eq 0 && ${counts[3]} -eq 0 && ${counts[0]} -gt 0 ]] && ok=0
+		report "$TREE patched $arch: all cases pass ($detail)" "$ok"
+		;;
+	base)
+		# The sweep skips at boot: no fault injection under kunit.py.
+		python3 "$LIB/kunit_json.py" expect-fail "$json" "$ktap" "$TREE_BASE_REASON" \
+			"${TREE_BASE_EXCEPT[@]}" "$TREE_SWEEP_CASE" | sed 's/^/    /' >&2 && ok=0
+		report "$TREE base+test $arch: every teardown case fails with '$TREE_BASE_REASON' ($detail)" "$ok"
+		;;
+	broken:*)
+		name="${variant#broken:}"
+		for entry in "${TREE_BROKEN[@]}"; do
+			[[ "${entry%%$'\t'*}" == "$name" ]] && regex="${entry#*$'\t'}"
+		done
+		python3 "$LIB/kunit_json.py" caught "$json" "$ktap" "$regex" | sed 's/^/    /' >&2 && ok=0
+		report "$TREE broken variant $name $arch: caught by '$regex' ($detail)" "$ok"
+		;;
+	esac
+}
+
 main() {
-	local arch_opt=all variant=patched opts a log json start ok counts=() detail pkgs=()
+	local opts a log json start counts=() detail variants=(patched)
+	local broken="" v entry known=()
 
 	JOBS=$(nproc)
 	TIMEOUT=$DEFAULT_TIMEOUT
-	TREE="$DEFAULT_TREE"
-	opts=$(getopt -o ha:j: -l help,tree:,arch:,base,timeout:,jobs:,no-install -n "$PROG" -- "$@") ||
+	ARCH_OPT=all
+	opts=$(getopt -o ha:j: -l help,tree:,arch:,base,broken:,timeout:,jobs:,no-install -n "$PROG" -- "$@") ||
 		{ usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
-		--tree) TREE="$2"; shift 2 ;;
-		-a | --arch) arch_opt="$2"; shift 2 ;;
-		--base) variant=base; shift ;;
-		--timeout) TIMEOUT="$2"; shift 2 ;;
-		-j | --jobs) JOBS="$2"; shift 2 ;;
-		--no-install) NO_INSTALL=1; shift ;;
+		--base) variants=(base); shift ;;
+		--broken) broken="$2"; shift 2 ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
+		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
-	tree_vars "$TREE"
-	parse_arches "$arch_opt"
-	need_count --timeout "$TIMEOUT" seconds
-	need_count --jobs "$JOBS" "a positive number"
+	common_opts_check
+	if [[ -n "$broken" ]]; then
+		[[ "${variants[0]}" == patched ]] || die "--base and --broken exclude each other"
+		for entry in "${TREE_BROKEN[@]}"; do
+			known+=("${entry%%$'\t'*}")
+		done
+		[[ "$broken" != all ]] || broken=$(IFS=,; echo "${known[*]}")
+		variants=()
+		for v in ${broken//,/ }; do
+			[[ " ${known[*]} " == *" $v "* ]] ||
+				die "unknown broken variant '$v' for $TREE (known: ${known[*]:-none})"
+			variants+=("broken:$v")
+		done
+	fi
 	[[ -f "$TREE_KUNIT_DIR/.kunitconfig" ]] || die "no kunitconfig for $TREE: $TREE_KUNIT_DIR/.kunitconfig"
-	pkgs=(base build)
-	for a in "${ARCHES[@]}"; do
-		pkgs+=("arch:$a")
-	done
-	ensure_packages "${pkgs[@]}"
+	ensure_packages_for base build
 	mkdir -p "$CACHE_DIR/logs/kunit-$TREE"
 
-	prepare_tree "$variant" kunit
-	for a in "${ARCHES[@]}"; do
-		log="$CACHE_DIR/logs/kunit-$TREE/$variant-$a.log"
-		json="$CACHE_DIR/logs/kunit-$TREE/$variant-$a.json"
-		start=$SECONDS
-		printf '%s: kunit.py on %s %s for %s (build and boot; several minutes; log: %s)\n' \
-			"$PROG" "$TREE" "$variant" "$a" "$log" >&2
-		run_kunit "$a" "$log" "$json"
-		read -r -a counts < <(python3 "$LIB/kunit_json.py" counts "$json")
-		detail="passed ${counts[0]}, failed ${counts[1]}, skipped ${counts[2]}, errors ${counts[3]}; $(elapsed "$start")"
-		if [[ ! -s "$json" ]]; then
-			grep -a -iE 'error|timed out|failed' "$log" | tail -n 5 >&2 || true
-			report "$TREE $variant $a: kunit.py produced no JSON result ($(elapsed "$start"), log: $log)" 1
-			continue
-		fi
-		# The reasons of skipped cases are only in the raw KTAP.
-		grep -a -E '^ *ok .* # SKIP' "$(build_dir "kunit-$a")/test.log" 2>/dev/null |
-			sed 's/^ */    skipped: /' >&2 || true
-		ok=1
-		if [[ "$variant" == patched ]]; then
-			[[ ${counts[1]} -eq 0 && ${counts[3]} -eq 0 && ${counts[0]} -gt 0 ]] && ok=0
-			report "$TREE patched $a: all cases pass ($detail)" "$ok"
-		else
-			python3 "$LIB/kunit_json.py" failed "$json" | sed 's/^/    failed: /' | head -n 40 >&2
-			[[ ${counts[1]} -gt 0 && ${counts[3]} -eq 0 ]] && ok=0
-			report "$TREE base+test $a: cases fail, as they must ($detail)" "$ok"
-		fi
+	for v in "${variants[@]}"; do
+		prepare_tree "$v" kunit
+		for a in "${ARCHES[@]}"; do
+			log="$CACHE_DIR/logs/kunit-$TREE/${v/:/-}-$a.log"
+			json="${log%.log}.json"
+			start=$SECONDS
+			printf '%s: kunit.py on %s %s for %s (build and boot; several minutes; log: %s)\n' \
+				"$PROG" "$TREE" "$v" "$a" "$log" >&2
+			run_kunit "$a" "$log" "$json"
+			read -r -a counts < <(python3 "$LIB/kunit_json.py" counts "$json")
+			detail="passed ${counts[0]}, failed ${counts[1]}, skipped ${counts[2]}, errors ${counts[3]}; $(elapsed "$start")"
+			if [[ ! -s "$json" ]]; then
+				grep -a -iE 'error|timed out|failed' "$log" | tail -n 5 >&2 || true
+				report "$TREE $v $a: kunit.py produced no JSON result ($(elapsed "$start"), log: $log)" 1
+				continue
+			fi
+			# The reasons of skipped cases are only in the raw KTAP.
+			grep -a -E '^ *ok .* # SKIP' "$(build_dir "kunit-$a")/test.log" 2>/dev/null |
+				sed 's/^ */    skipped: /' >&2 || true
+			judge "$v" "$a" "$json" "$(build_dir "kunit-$a")/test.log" "$detail"
+		done
 	done
 	totals
 }

@@ -24,24 +24,26 @@ Run the project's tests, for each tree (${KNOWN_TREES[*]}), in this order:
              after every patch (x86_64, arm64), tools/testing/vma, !MMU
              build, kernel-doc, the tree's content checks
   kunit      scripts/run-kunit.sh: kunit.py on x86_64, patched (--full:
-             every arch, and the negative control base + test patch)
+             every arch, the negative control base + test patch, and the
+             broken variants of the tree table on x86_64)
   qemu       ./run-qemu.sh: debug kernel, KUnit with fault injection, fork
              sweep, kmemleak and splat scan on x86_64 and arm64
-  qemu-base  ./run-qemu.sh --base: must exit non-zero and report failing
-             KUnit cases on the unpatched base, every arch
+  qemu-base  ./run-qemu.sh --base: must exit non-zero, and every teardown
+             case must fail for the tree's reason, at boot and from debugfs,
+             on every arch
 Every PASS/FAIL line of the steps counts; the last line is
 "N passed, N failed".  Logs: \$CACHE_DIR/logs/test-<tree>-<step>.log.
 Missing Debian packages are installed when run as root.
 
-The default tier is CI's.  kunit.py's arm64 run and its negative control
-are --full only: run-qemu.sh boots the same suite on arm64 and shows it
-failing on the base for both arches.
+The default tier is CI's.  kunit.py's arm64 run, its negative control and
+the broken variants are --full only: run-qemu.sh boots the same suite on
+arm64 and shows it failing on the base for both arches.
 
 Options:
   -s, --steps LIST   steps to run (default: $STEPS_ALL)
       --tree TREE    only this tree (default: all: ${KNOWN_TREES[*]})
-      --full         the full tier: also kunit.py on every arch, and on
-                     base + test patch
+      --full         the full tier: also kunit.py on every arch, on base +
+                     test patch, and on the broken variants
       --no-install   never run apt-get, only say what is missing
   -h, --help         show this help
 EOT
@@ -69,29 +71,32 @@ step() {
 	fi
 }
 
-# The negative control must fail because the suite fails, on every arch.
+# The negative control must fail because the suite fails, on every arch:
+# every teardown case, for the tree's reason, at boot and from debugfs.
 check_base_failures() {
-	local name="$1" json="$2" line
+	local name="$1" results="$2" arch run json ktap out rc except=()
 
-	if [[ ! -f "$json" ]]; then
-		report "$name: KUnit cases fail on the base" 1 "no $json"
-		return
-	fi
-	while IFS= read -r line; do
-		report "$name: ${line#* }" "${line%% *}"
-	done < <(python3 - "$json" <<'PY'
-import json, sys
-for run in json.load(open(sys.argv[1]))["runs"]:
-    failed = run["kunit_boot"]["failed"]
-    ok = failed > 0 and run["kunit_boot"]["errors"] == 0
-    print(0 if ok else 1, "%s: %d KUnit cases fail on the base" % (run["arch"], failed))
-PY
-	)
+	for arch in "${KNOWN_ARCHES[@]}"; do
+		for run in boot debugfs; do
+			json="$results/$arch/ktap-$run.json"
+			ktap="$results/$arch/ktap-$run.log"
+			except=("${TREE_BASE_EXCEPT[@]}")
+			# At boot the sweep skips: fault injection is set up later.
+			[[ $run == debugfs ]] || except+=("$TREE_SWEEP_CASE")
+			rc=0
+			out=$(python3 "$LIB/kunit_json.py" expect-fail "$json" "$ktap" \
+				"$TREE_BASE_REASON" "${except[@]}") || rc=$?
+			printf '%s\n' "$out" | sed 's/^/    /' >&2
+			report "$name: $arch $run: every teardown case fails with '$TREE_BASE_REASON'" "$rc" \
+				"$(grep -c '^ok ' <<<"$out") cases"
+		done
+	done
 }
 
 run_tree() {
 	local tree="$1" steps="$2" full="$3" s kunit_arches=x86_64 results
 
+	tree_vars "$tree"
 	[[ $full -eq 0 ]] || kunit_arches=all
 	for s in ${steps//,/ }; do
 		case "$s" in
@@ -103,6 +108,8 @@ run_tree() {
 			if [[ $full -eq 1 ]]; then
 				step "$tree kunit-base" pass "$REPO_DIR/scripts/run-kunit.sh" --tree "$tree" \
 					--arch all --base
+				step "$tree kunit-broken" pass "$REPO_DIR/scripts/run-kunit.sh" --tree "$tree" \
+					--arch x86_64 --broken all
 			fi
 			;;
 		qemu) step "$tree qemu" pass "$REPO_DIR/run-qemu.sh" --tree "$tree" ;;
@@ -111,7 +118,7 @@ run_tree() {
 			rm -rf "${results:?}"
 			step "$tree qemu-base" fail "$REPO_DIR/run-qemu.sh" --tree "$tree" --base \
 				--results "$results"
-			check_base_failures "$tree qemu-base" "$results/summary.json"
+			check_base_failures "$tree qemu-base" "$results"
 			;;
 		esac
 	done

@@ -143,3 +143,34 @@ split_list() {
 		printf '%s\n' "$item"
 	done
 }
+
+# The options every script spells the same way.  common_opt OPT [ARG]
+# handles one of them and sets OPT_SHIFT; it returns 1 for any other.
+# common_opts_check then checks the values: TREE (--tree, default the
+# first tree of the table), ARCH_OPT (--arch, a comma separated list or
+# all), JOBS (--jobs), TIMEOUT (--timeout) and NO_INSTALL (--no-install).
+# Scripts set their defaults before parsing; the environment does not
+# count.
+OPT_SHIFT=1
+TREE=""
+ARCH_OPT=""
+JOBS=""
+TIMEOUT=""
+
+common_opt() {
+	case "$1" in
+	--tree) TREE="$2"; OPT_SHIFT=2 ;;
+	-a | --arch) ARCH_OPT="$2"; OPT_SHIFT=2 ;;
+	-j | --jobs) JOBS="$2"; OPT_SHIFT=2 ;;
+	--timeout) TIMEOUT="$2"; OPT_SHIFT=2 ;;
+	--no-install) NO_INSTALL=1; OPT_SHIFT=1 ;;
+	*) return 1 ;;
+	esac
+}
+
+common_opts_check() {
+	tree_vars "${TREE:-$DEFAULT_TREE}"
+	[[ -z "${ARCH_OPT:-}" ]] || parse_arches "$ARCH_OPT"
+	[[ -z "${JOBS:-}" ]] || need_count --jobs "$JOBS" "a positive number"
+	[[ -z "${TIMEOUT:-}" ]] || need_count --timeout "$TIMEOUT" seconds
+}

@@ -6,11 +6,77 @@
   kunit_json.py status FILE SUFFIX   status of the last case whose name ends
                                      with SUFFIX, or MISSING
   kunit_json.py failed FILE          names of the cases that did not pass or skip
+  kunit_json.py expect-fail FILE KTAP REGEX [EXCEPT...]
+                                     every case but EXCEPT must have failed, and
+                                     the diagnostic lines before its "not ok"
+                                     in the raw KTAP must match REGEX; prints a
+                                     line per case, exits 1 if one did not
+  kunit_json.py caught FILE KTAP REGEX
+                                     at least one case failed with diagnostic
+                                     lines matching REGEX; prints those cases
 
 A missing or unreadable file counts as one error.
 """
 import json
+import re
 import sys
+
+RESULT = re.compile(r"^\s*(not )?ok \d+ (.*?)(\s+#.*)?$")
+
+
+def reasons(ktap_path):
+    """Map each failed case's name to the diagnostic lines printed before it."""
+    found, lines = {}, []
+    try:
+        with open(ktap_path, errors="replace") as f:
+            for line in f:
+                m = RESULT.match(line)
+                if not m:
+                    lines.append(line.strip())
+                    continue
+                if m.group(1):
+                    found[m.group(2)] = found.get(m.group(2), "") + "\n".join(lines)
+                lines = []
+    except OSError:
+        pass
+    return found
+
+
+def expect_fail(doc, ktap_path, regex, excepted):
+    why = reasons(ktap_path)
+    bad = 0
+    seen = 0
+    for case in cases(doc or {}):
+        name = case.get("name", "?")
+        if name in excepted:
+            continue
+        seen += 1
+        status = case.get("status")
+        match = re.search(regex, why.get(name, ""))
+        if status == "FAIL" and match:
+            print("ok     %s: FAIL, %s" % (name, match.group(0)))
+        else:
+            bad += 1
+            print("NOT OK %s: %s%s" % (name, status,
+                                        "" if status != "FAIL" else ", not for /%s/" % regex))
+    if not seen:
+        print("NOT OK no case in the results")
+        bad += 1
+    return 1 if bad else 0
+
+
+def caught(doc, ktap_path, regex):
+    why = reasons(ktap_path)
+    hits = 0
+    for case in cases(doc or {}):
+        name = case.get("name", "?")
+        match = re.search(regex, why.get(name, ""))
+        if case.get("status") == "FAIL" and match:
+            hits += 1
+            print("caught by %s: %s" % (name, match.group(0)))
+    if not hits:
+        print("NOT CAUGHT: no case failed with /%s/" % regex)
+    return 0 if hits else 1
 
 
 def cases(group):
@@ -21,7 +87,7 @@ def cases(group):
 
 
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("counts", "status", "failed"):
+    if len(argv) < 3 or argv[1] not in ("counts", "status", "failed", "expect-fail", "caught"):
         sys.stderr.write(__doc__)
         return 2
     try:
@@ -41,10 +107,17 @@ def main(argv):
     elif argv[1] == "status":
         found = [c.get("status") for c in cases(doc or {}) if c.get("name", "").endswith(argv[3])]
         print(found[-1] if found else "MISSING")
-    else:
+    elif argv[1] == "failed":
         for case in cases(doc or {}):
             if case.get("status") not in ("PASS", "SKIP"):
                 print(case.get("name", "?"), case.get("status"))
+    else:
+        if len(argv) < 5:
+            sys.stderr.write(__doc__)
+            return 2
+        if argv[1] == "caught":
+            return caught(doc, argv[3], argv[4])
+        return expect_fail(doc, argv[3], argv[4], set(argv[5:]))
     return 0
 
 

@@ -62,3 +62,14 @@ ensure_packages() {
 	DEBIAN_FRONTEND=noninteractive "${cmd[@]}" >/dev/null 2>&1 ||
 		die "apt-get install failed: ${cmd[*]}"
 }
+
+# ensure_packages_for ITEM...: ensure_packages for the items and for every
+# architecture in ARCHES.
+ensure_packages_for() {
+	local a items=("$@")
+
+	for a in "${ARCHES[@]}"; do
+		items+=("arch:$a")
+	done
+	ensure_packages "${items[@]}"
+}

@@ -23,12 +23,23 @@ DEFAULT_TREE=6.12.y
 #   TREE_KDOC               FILE:FUNCTION pairs that must have kernel-doc
 #   TREE_PRESENT            "FILE<TAB>PCRE<TAB>WHAT": must match (grep -zP)
 #   TREE_ABSENT             "FILES<TAB>STRING": must not occur in FILES
+#   TREE_BASE_REASON        ERE the failure of every teardown case on the
+#                           base (base + test patch) must match
+#   TREE_BASE_EXCEPT        cases that pass on the base too (the reference);
+#                           at boot, before fault injection is set up, the
+#                           allocation sweep is skipped and excepted as well
+#   TREE_SWEEP_CASE         name of the allocation sweep case
+#   TREE_BROKEN             "NAME<TAB>ERE": kunit/<tree>/broken/NAME.patch,
+#                           applied on top of the series, must make a case
+#                           fail with a message matching ERE
 tree_vars() {
 	TREE="$1"
 	TREE_CONFIG=()
 	TREE_KDOC=()
 	TREE_PRESENT=()
 	TREE_ABSENT=()
+	TREE_BASE_EXCEPT=()
+	TREE_BROKEN=()
 	case "$TREE" in
 	6.12.y)
 		TREE_PKG=linux-source-6.12
@@ -46,6 +57,12 @@ tree_vars() {
 			   mm/mmap.c:remove_mm_vmas mm/mmap.c:dup_mmap_abort)
 		TREE_PRESENT=($'mm/internal.h\tvoid free_pgtables\\([^)]*unsigned long tree_max\tfree_pgtables() takes tree_max')
 		TREE_ABSENT=($'kernel/fork.c\tXA_ZERO_ENTRY' $'mm/mmap.c mm/memory.c\txa_is_zero')
+		TREE_BASE_REASON="entries left in the tree"
+		TREE_BASE_EXCEPT=("no injection")
+		TREE_SWEEP_CASE="each allocation in turn"
+		TREE_BROKEN=($'charge-leak\tpages of commit charge not given back'
+			     $'rss-left\tRSS counter MM_FILEPAGES is 1'
+			     $'map-count-kept\tmap_count is [1-9]')
 		;;
 	*)
 		die "unknown tree '$TREE' (known: ${KNOWN_TREES[*]})"
@@ -62,13 +79,15 @@ tree_vars() {
 BASE_REF="refs/tags/base"
 
 # Run git with the fixed identity of the tree's import; used for every
-# commit the scripts make.
+# commit the scripts make.  No automatic gc: a detached "git gc --auto"
+# would inherit the fds of our flock locks and hold them after we are done.
 git_fixed() {
 	GIT_AUTHOR_NAME="$TREE_IMPORT_NAME" GIT_AUTHOR_EMAIL="$TREE_IMPORT_EMAIL" \
 	GIT_AUTHOR_DATE="$TREE_IMPORT_DATE" GIT_COMMITTER_NAME="$TREE_IMPORT_NAME" \
 	GIT_COMMITTER_EMAIL="$TREE_IMPORT_EMAIL" GIT_COMMITTER_DATE="$TREE_IMPORT_DATE" \
 	git -c core.autocrlf=false -c core.fileMode=true -c core.symlinks=true \
-	    -c commit.gpgSign=false -c tag.gpgSign=false "$@"
+	    -c commit.gpgSign=false -c tag.gpgSign=false \
+	    -c gc.auto=0 -c maintenance.auto=false "$@"
 }
 
 # series_patches [DIR]: set SERIES to the patches of the tree's series

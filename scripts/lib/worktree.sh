@@ -62,11 +62,13 @@ apply_patches() {
 }
 
 # prepare_tree VARIANT PURPOSE: lock the work tree of PURPOSE for the rest
-# of this run and put VARIANT in it: "patched" (the whole series) or "base"
+# of this run and put VARIANT in it: "patched" (the whole series), "base"
 # (the base with only the KUnit patch, the last of the series: the negative
-# control).  Sets TREE_DIR.
+# control) or "broken:NAME" (the series and kunit/<tree>/broken/NAME.patch,
+# a deliberately broken teardown the suite must catch; its work tree is
+# broken-PURPOSE).  Sets TREE_DIR.
 prepare_tree() {
-	local variant="$1" purpose="$2" patches=()
+	local variant="$1" purpose="$2" patches=() dir="$1"
 
 	base_fetch
 	series_patches
@@ -74,9 +76,14 @@ prepare_tree() {
 	case "$variant" in
 	patched) ;;
 	base) patches=("${patches[-1]}") ;;
+	broken:*)
+		dir=broken
+		patches+=("$TREE_KUNIT_DIR/broken/${variant#broken:}.patch")
+		[[ -f "${patches[-1]}" ]] || die "no broken variant ${variant#broken:} for $TREE: ${patches[-1]}"
+		;;
 	*) die "internal: unknown variant '$variant'" ;;
 	esac
-	TREE_DIR="$TREE_WORK/$variant-$purpose"
+	TREE_DIR="$TREE_WORK/$dir-$purpose"
 	take_lock "$(lock_name "$TREE_DIR")"
 	APPLY_QUIET=1 apply_patches "$TREE_DIR" "${patches[@]}"
 }
