@@ -54,6 +54,12 @@ main() {
 	tmp=$(mktemp -d)
 	TMP_EXPORT="$tmp"
 	trap 'rm -rf "$TMP_EXPORT"' EXIT
+	# The cover letter takes the committer's identity and the time of
+	# day; use the series' author and the date of its last commit, so
+	# that exporting the same commits again gives the same files.
+	GIT_COMMITTER_NAME=$(git -C "$tree" log -1 --format=%an HEAD) \
+	GIT_COMMITTER_EMAIL=$(git -C "$tree" log -1 --format=%ae HEAD) \
+	GIT_COMMITTER_DATE=$(git -C "$tree" log -1 --format=%aD HEAD) \
 	git -C "$tree" format-patch -q --cover-letter --base="$BASE_REF" \
 		--subject-prefix="$TREE_PREFIX" --no-signature "${extra[@]}" \
 		-o "$tmp" "$BASE_REF..HEAD"

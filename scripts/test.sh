@@ -28,22 +28,25 @@ Run the project's tests, for each tree (${KNOWN_TREES[*]}), in this order:
              broken variants of the tree table on x86_64)
   qemu       ./run-qemu.sh: debug kernel, KUnit with fault injection, fork
              sweep, kmemleak and splat scan on x86_64 and arm64
-  qemu-base  ./run-qemu.sh --base: must exit non-zero, and every teardown
-             case must fail for the tree's reason, at boot and from debugfs,
-             on every arch
+  qemu-base  ./run-qemu.sh --base --arch x86_64 (--full: every arch): must
+             exit non-zero, and every teardown case must fail for the
+             tree's reason, at boot and from debugfs
 Every PASS/FAIL line of the steps counts; the last line is
 "N passed, N failed".  Logs: \$CACHE_DIR/logs/test-<tree>-<step>.log.
 Missing Debian packages are installed when run as root.
 
-The default tier is CI's.  kunit.py's arm64 run, its negative control and
-the broken variants are --full only: run-qemu.sh boots the same suite on
-arm64 and shows it failing on the base for both arches.
+The default tier is CI's.  What repeats a proof of the default tier on
+another arch or through another runner is --full only: kunit.py on arm64
+(run-qemu.sh boots the same suite on arm64), kunit.py's negative control
+(run-qemu.sh --base shows the suite failing on the base), the negative
+control on arm64, and the broken variants.
 
 Options:
   -s, --steps LIST   steps to run (default: $STEPS_ALL)
       --tree TREE    only this tree (default: all: ${KNOWN_TREES[*]})
       --full         the full tier: also kunit.py on every arch, on base +
-                     test patch, and on the broken variants
+                     test patch, and on the broken variants; run-qemu.sh
+                     --base on every arch
       --no-install   never run apt-get, only say what is missing
   -h, --help         show this help
 EOT
@@ -76,7 +79,8 @@ step() {
 check_base_failures() {
 	local name="$1" results="$2" arch run json ktap out rc except=()
 
-	for arch in "${KNOWN_ARCHES[@]}"; do
+	parse_arches "$3"
+	for arch in "${ARCHES[@]}"; do
 		for run in boot debugfs; do
 			json="$results/$arch/ktap-$run.json"
 			ktap="$results/$arch/ktap-$run.log"
@@ -94,10 +98,13 @@ check_base_failures() {
 }
 
 run_tree() {
-	local tree="$1" steps="$2" full="$3" s kunit_arches=x86_64 results
+	local tree="$1" steps="$2" full="$3" s kunit_arches=x86_64 base_arches=x86_64 results
 
 	tree_vars "$tree"
-	[[ $full -eq 0 ]] || kunit_arches=all
+	if [[ $full -eq 1 ]]; then
+		kunit_arches=all
+		base_arches=all
+	fi
 	for s in ${steps//,/ }; do
 		case "$s" in
 		scripts) ;;
@@ -117,8 +124,8 @@ run_tree() {
 			results="$CACHE_DIR/results/test-qemu-$tree-base"
 			rm -rf "${results:?}"
 			step "$tree qemu-base" fail "$REPO_DIR/run-qemu.sh" --tree "$tree" --base \
-				--results "$results"
-			check_base_failures "$tree qemu-base" "$results"
+				--arch "$base_arches" --results "$results"
+			check_base_failures "$tree qemu-base" "$results" "$base_arches"
 			;;
 		esac
 	done
