@@ -18,7 +18,7 @@ needs_of() {
 			ccache:ccache cpio:cpio
 		;;
 	vma)
-		printf '%s\n' /usr/include/urcu.h:liburcu-dev
+		printf '%s\n' "/usr/include/$(uname -m)-linux-gnu/urcu.h:liburcu-dev"
 		;;
 	shellcheck)
 		printf '%s\n' shellcheck:shellcheck
