@@ -55,7 +55,7 @@ boot_bench() {
 	run_guest "$dir" "$ARCH $variant" "${QEMU_CMD[@]}" -accel tcg -icount 'shift=0,sleep=off' \
 		-smp 1 -m 1024 -nographic -no-reboot -kernel "$out/$IMAGE" \
 		-initrd "$out/bench-initramfs.cpio" \
-		-append "console=$CONSOLE panic=-1 slub_nomerge norandmaps quiet"
+		-append "console=$CONSOLE panic=-1 slub_nomerge norandmaps quiet GLIBC_TUNABLES=glibc.pthread.rseq=0"
 	grep -a -q 'bench: done failures=0' "$dir/console.log" ||
 		die "the $ARCH $variant benchmark did not finish cleanly (console: $dir/console.log)"
 	grep -a -o 'bench: case=.*' "$dir/console.log" | sed "s/^/$variant $n /" >>"$RESULTS/$ARCH/results.txt"

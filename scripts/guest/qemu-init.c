@@ -442,7 +442,7 @@ int main(void)
 	    mount("sysfs", "/sys", "sysfs", 0, NULL) ||
 	    mount("debugfs", DBG, "debugfs", 0, NULL))
 		fail("mount: %s", strerror(errno));
-	say("init started");
+	say("init started (GLIBC_TUNABLES=%s)", getenv("GLIBC_TUNABLES") ?: "unset");
 
 	put(DBG "/failslab/ignore-gfp-wait", "N");
 	put(DBG "/failslab/verbose", "0");
