@@ -19,7 +19,6 @@ DEFAULT_TIMEOUT=1500
 # space, and glibc's rseq area, write-protected for copy-on-write, would
 # make the kernel's rseq update fail and kill init with SIGSEGV.
 GUEST_ENV="GLIBC_TUNABLES=glibc.pthread.rseq=0"
-SWEEP_PARAM="each allocation in turn"
 
 usage() {
 	cat <<EOT
@@ -120,7 +119,7 @@ check_results() {
 	read -r -a rerun < <(parse_ktap "$rerun_ktap" "$dir/ktap-debugfs.json")
 	RESULT_BOOT="${boot[0]} passed, ${boot[1]} failed, ${boot[2]} skipped"
 	RESULT_RERUN="${rerun[0]} passed, ${rerun[1]} failed, ${rerun[2]} skipped"
-	RESULT_SWEEP_CASE=$(python3 "$LIB/kunit_json.py" status "$dir/ktap-debugfs.json" "$SWEEP_PARAM")
+	RESULT_SWEEP_CASE=$(python3 "$LIB/kunit_json.py" status "$dir/ktap-debugfs.json" "$TREE_SWEEP_CASE")
 	RESULT_KUNIT_COUNTS=("${boot[@]}" "${rerun[@]}")
 
 	sweep=$(grep -a -o 'forkfix: sweep points=.*' "$console" | tail -n1 || true)
@@ -143,7 +142,7 @@ check_results() {
 	[[ ${boot[1]} -eq 0 ]] || problems+=("${boot[1]} KUnit cases failed at boot")
 	[[ ${rerun[1]} -eq 0 ]] || problems+=("${rerun[1]} KUnit cases failed in the debugfs run")
 	[[ "$RESULT_SWEEP_CASE" == PASS ]] ||
-		problems+=("KUnit '$SWEEP_PARAM' from debugfs: $RESULT_SWEEP_CASE, not PASS")
+		problems+=("KUnit '$TREE_SWEEP_CASE' from debugfs: $RESULT_SWEEP_CASE, not PASS")
 	[[ "${RESULT_COMPLETE:-0}" == 1 ]] || problems+=("fork sweep incomplete")
 	[[ "${RESULT_INIT_FAILS:-0}" == 0 ]] || problems+=("$RESULT_INIT_FAILS failed checks in init")
 	[[ "${RESULT_LEAKS:-x}" == 0 ]] || problems+=("kmemleak: ${RESULT_LEAKS:-no scan} objects")

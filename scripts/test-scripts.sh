@@ -189,7 +189,7 @@ test_missing_version() {
 	expect_error "get-base.sh --version 6.12.1-1 (not in the archive)" \
 		"not .*(available|offer)|versions" "$REPO_DIR/scripts/get-base.sh" --version 6.12.1-1
 	tree_vars "$DEFAULT_TREE"
-	if [[ -e "$CACHE_DIR/base/$TREE_PKG-6.12.1-1" ]]; then
+	if [[ -e "$(base_dir_of 6.12.1-1)" ]]; then
 		report "get-base.sh --version 6.12.1-1 leaves no base directory" 1
 	else
 		report "get-base.sh --version 6.12.1-1 leaves no base directory" 0

@@ -76,6 +76,11 @@ ${TREE_PKG}_${ver}_all.deb."
 	mv "$src" "$repo"
 }
 
+# base_dir_of VERSION: the base repository of the tree's package at VERSION.
+base_dir_of() {
+	printf '%s/base/%s-%s\n' "$CACHE_DIR" "$TREE_PKG" "${1//\~/_}"
+}
+
 # base_fetch [VERSION [SHA256]]: make sure the base of VERSION (default: the
 # pin) is imported; set BASE_DIR and BASE_COMMIT.  Under the base's lock.
 base_fetch() {
@@ -94,7 +99,7 @@ base_fetch() {
 	fi
 	[[ "$sha" =~ ^[0-9a-f]{64}$ ]] || die "not a sha256: $sha"
 
-	BASE_DIR="$CACHE_DIR/base/$TREE_PKG-${ver//\~/_}"
+	BASE_DIR=$(base_dir_of "$ver")
 	if ! git -C "$BASE_DIR" rev-parse -q --verify "$BASE_REF^{commit}" >/dev/null 2>&1; then
 		lock=$(lock_name "$BASE_DIR")
 		take_lock "$lock"

@@ -71,7 +71,6 @@ tree_vars() {
 	TREE_PATCH_DIR="$REPO_DIR/patches/$TREE"
 	TREE_KUNIT_DIR="$REPO_DIR/kunit/$TREE"
 	TREE_COVER="$REPO_DIR/scripts/cover/$TREE.txt"
-	TREE_BASE_DIR="$CACHE_DIR/base/$TREE_PKG-${TREE_VERSION//\~/_}"
 	TREE_WORK="$CACHE_DIR/work/$TREE"
 }
 
