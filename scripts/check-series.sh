@@ -19,7 +19,10 @@ Usage: $PROG [OPTIONS]
 Apply patches/<tree>/ onto the tree's pinned base in the work tree
 \$CACHE_DIR/work/<tree>/patched-check and check it:
   - git am of the whole series is clean;
-  - scripts/checkpatch.pl --strict reports nothing on every patch;
+  - scripts/checkpatch.pl --strict, run in the tree, reports nothing on
+    every patch (UNKNOWN_COMMIT_ID aside: the base has no history);
+  - every upstream commit the messages quote as <id> ("<subject>") is in
+    scripts/upstream-ids.txt with that subject;
   - after every patch: the kernel builds for each --arch (tinyconfig +
     scripts/configs/check.config + the tree's suite symbol, one build
     directory per arch, reused, ccache) and tools/testing/vma builds and
@@ -53,10 +56,49 @@ vma_tests() {
 	./vma
 }
 
+# upstream_refs PATCH: every upstream id the commit message refers to must
+# be in scripts/upstream-ids.txt with the subject it is quoted with.
+upstream_refs() {
+	python3 - "$REPO_DIR/scripts/upstream-ids.txt" "$@" <<'PY'
+import re, sys
+
+known = {}
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if line and not line.startswith('#'):
+        cid, subject = line.split(' ', 1)
+        known[cid] = subject
+bad = n = 0
+for patch in sys.argv[2:]:
+    msg = open(patch).read().split('\n---\n', 1)[0]
+    msg = re.sub(r'\s*\n\s*', ' ', msg)
+    for cid, subject in re.findall(r'\b([0-9a-f]{12,40}) \("(.+?)"\)', msg):
+        n += 1
+        full = [k for k in known if k.startswith(cid)]
+        if not full:
+            print(f'{patch.rsplit("/", 1)[-1]}: {cid} ("{subject}") is not a known upstream commit')
+            bad += 1
+        elif known[full[0]] != subject:
+            print(f'{patch.rsplit("/", 1)[-1]}: {cid} is "{known[full[0]]}", quoted as "{subject}"')
+            bad += 1
+        else:
+            print(f'ok {cid} ("{subject}")')
+print(f'{n} references')
+sys.exit(1 if bad else 0)
+PY
+}
+
 checkpatch_one() {
 	local patch="$1" out
 
-	out=$("$TREE_DIR/scripts/checkpatch.pl" --strict --no-tree --terse --no-summary "$patch" 2>&1 || true)
+	# Run in the tree, as a maintainer does (spdxcheck, MAINTAINERS and the
+	# tree's own rules).  The base is a tarball import without history, so
+	# checkpatch cannot look up the upstream ids of Fixes: and commit
+	# references: UNKNOWN_COMMIT_ID is ignored, and the ids are checked
+	# against the tree table instead (check_upstream_ids).
+	# Debian's python3 first: spdxcheck.py needs its python3-ply.
+	out=$(cd "$TREE_DIR" && PATH="/usr/bin:$PATH" scripts/checkpatch.pl --strict --terse \
+		--no-summary --ignore UNKNOWN_COMMIT_ID "$patch" 2>&1 || true)
 	printf '%s\n' "$out"
 	# Any ERROR, WARNING or CHECK line is a failure.
 	! grep -qE '(ERROR|WARNING|CHECK):' <<<"$out"
@@ -135,6 +177,8 @@ main() {
 	for i in "${!SERIES[@]}"; do
 		check "checkpatch --strict ${SERIES[i]##*/}" "checkpatch-$((i + 1))" checkpatch_one "${SERIES[i]}"
 	done
+	check "upstream ids quoted in the commit messages are known, with their subjects" \
+		upstream-ids upstream_refs "${SERIES[@]}" "$TREE_PATCH_DIR/0000-cover-letter.patch"
 
 	mapfile -t commits < <(git -C "$TREE_DIR" rev-list --reverse "$BASE_REF..HEAD")
 	[[ $last_only -eq 0 ]] || commits=("${commits[-1]}")

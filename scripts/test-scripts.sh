@@ -21,7 +21,9 @@ problem, and leaves nothing half-done:
   - shellcheck -S warning finds nothing in any script;
   - a check whose config step fails (make tinyconfig, through a stub make)
     or whose first command fails must report FAIL;
-  - get-base.sh with a Debian version the archive does not carry;
+  - get-base.sh with a Debian version the archive does not carry, for the
+    6.12.y base (machine apt) and the mainline base (the private apt
+    configuration; the machine's apt must still not list it);
   - run-qemu.sh without QEMU, as a user who cannot install it;
   - run-qemu.sh with a patch that does not apply (the work tree is left
     as it was);
@@ -170,7 +172,7 @@ EOT
 test_shellcheck() {
 	local files=() out
 
-	mapfile -t files < <(cd "$REPO_DIR" && git ls-files --cached --others --exclude-standard '*.sh' .ci/run)
+	mapfile -t files < <(cd "$REPO_DIR" && git ls-files --cached --others --exclude-standard '*.sh' .ci/run scripts/lib/qemu-tcg)
 	if ! command -v shellcheck >/dev/null 2>&1; then
 		report "shellcheck on ${#files[@]} scripts" 1 "shellcheck is not installed"
 		return
@@ -193,6 +195,24 @@ test_missing_version() {
 		report "get-base.sh --version 6.12.1-1 leaves no base directory" 1
 	else
 		report "get-base.sh --version 6.12.1-1 leaves no base directory" 0
+	fi
+}
+
+# The mainline base is in a suite the machine's apt does not list: the
+# private apt configuration in the cache finds it, lists what it has for a
+# version it lacks, and leaves the machine's apt as it was.
+test_private_apt() {
+	local before after
+
+	before=$(apt-cache policy linux-source-7.3 2>/dev/null | md5sum)
+	expect_error "get-base.sh --tree mainline --version 7.3.1-1 (not in trixie-backports)" \
+		"linux-source-7.3 7.3.1-1 is not in the archive; on offer: .*7\.3\.4-1~bpo13\+1" \
+		"$REPO_DIR/scripts/get-base.sh" --tree mainline --version 7.3.1-1
+	after=$(apt-cache policy linux-source-7.3 2>/dev/null | md5sum)
+	if [[ "$before" == "$after" ]] && ! apt-cache show linux-source-7.3 >/dev/null 2>&1; then
+		report "the machine's own apt still does not list linux-source-7.3" 0
+	else
+		report "the machine's own apt still does not list linux-source-7.3" 1
 	fi
 }
 
@@ -283,6 +303,7 @@ main() {
 	test_shellcheck
 	test_check_propagates
 	test_missing_version
+	test_private_apt
 	test_missing_qemu
 	if [[ $quick -eq 0 ]]; then
 		test_bad_patch

@@ -11,42 +11,53 @@ PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
-STEPS_ALL="scripts,series,kunit,qemu,qemu-base"
+STEPS_ALL="scripts,series,kunit,kunit-base,kunit-broken,qemu,qemu-base"
+
+# plan_text TREE: the tree's two tiers, as usage prints them.
+plan_text() {
+	tree_vars "$1"
+	printf '  %-9s default: %s\n' "$1" "${TREE_CI[*]}"
+	printf '  %-9s --full:  %s\n' "" "${TREE_FULL[*]}"
+}
 
 usage() {
+	local t
+
 	cat <<EOT
 Usage: $PROG [OPTIONS]
 
-Run the project's tests, for each tree (${KNOWN_TREES[*]}), in this order:
-  scripts    scripts/test-scripts.sh: bad input to every script, a failing
-             config step fails its check (once, not per tree)
-  series     scripts/check-series.sh: git am, checkpatch --strict, builds
-             after every patch (x86_64, arm64), tools/testing/vma, !MMU
-             build, kernel-doc, the tree's content checks
-  kunit      scripts/run-kunit.sh: kunit.py on x86_64, patched (--full:
-             every arch, the negative control base + test patch, and the
-             broken variants of the tree table on x86_64)
-  qemu       ./run-qemu.sh: debug kernel, KUnit with fault injection, fork
-             sweep, kmemleak and splat scan on x86_64 and arm64
-  qemu-base  ./run-qemu.sh --base --arch x86_64 (--full: every arch): must
-             exit non-zero, and every teardown case must fail for the
-             tree's reason, at boot and from debugfs
+Run the project's tests: first scripts, then, for each tree (${KNOWN_TREES[*]}),
+the steps of its test plan (the tree table, scripts/lib/trees.sh), each
+STEP:ARCHES:
+  scripts       scripts/test-scripts.sh: bad input to every script, a
+                failing config step fails its check (once, not per tree)
+  series        scripts/check-series.sh: git am, checkpatch --strict, builds
+                after every patch for ARCHES, tools/testing/vma, kernel-doc,
+                the tree's content checks; with "all" also the !MMU build
+  kunit         scripts/run-kunit.sh: kunit.py, the whole series
+  kunit-base    scripts/run-kunit.sh --base: kunit.py on the base with only
+                the test patch; every teardown case must fail for the tree's
+                reason
+  kunit-broken  scripts/run-kunit.sh --broken all: each broken teardown of
+                the tree table must be caught
+  qemu          ./run-qemu.sh: debug kernel, KUnit with fault injection,
+                fork sweep, kmemleak and splat scan
+  qemu-base     ./run-qemu.sh --base: must exit non-zero, and every teardown
+                case must fail for the tree's reason, at boot and from debugfs
+The plans:
+$(for t in "${KNOWN_TREES[@]}"; do plan_text "$t"; done)
+The default tier is CI's and must pass cold within 75 minutes; --full adds
+what repeats a proof of the default tier on another arch or through
+another runner (README.md, "Test tiers", has the measured times).
 Every PASS/FAIL line of the steps counts; the last line is
 "N passed, N failed".  Logs: \$CACHE_DIR/logs/test-<tree>-<step>.log.
 Missing Debian packages are installed when run as root.
 
-The default tier is CI's.  What repeats a proof of the default tier on
-another arch or through another runner is --full only: kunit.py on arm64
-(run-qemu.sh boots the same suite on arm64), kunit.py's negative control
-(run-qemu.sh --base shows the suite failing on the base), the negative
-control on arm64, and the broken variants.
-
 Options:
-  -s, --steps LIST   steps to run (default: $STEPS_ALL)
+  -s, --steps LIST   only these steps (default: all of the plan:
+                     $STEPS_ALL)
       --tree TREE    only this tree (default: all: ${KNOWN_TREES[*]})
-      --full         the full tier: also kunit.py on every arch, on base +
-                     test patch, and on the broken variants; run-qemu.sh
-                     --base on every arch
+      --full         the full tier
       --no-install   never run apt-get, only say what is missing
   -h, --help         show this help
 EOT
@@ -98,34 +109,50 @@ check_base_failures() {
 }
 
 run_tree() {
-	local tree="$1" steps="$2" full="$3" s kunit_arches=x86_64 base_arches=x86_64 results
+	local tree="$1" steps="$2" full="$3" entry s arches results series_opts=() plan=()
 
 	tree_vars "$tree"
 	if [[ $full -eq 1 ]]; then
-		kunit_arches=all
-		base_arches=all
+		plan=("${TREE_FULL[@]}")
+	else
+		plan=("${TREE_CI[@]}")
 	fi
-	for s in ${steps//,/ }; do
+	[[ ${#plan[@]} -gt 0 ]] || die "internal: tree $tree has no test plan in the tree table"
+	for entry in "${plan[@]}"; do
+		s="${entry%%:*}"
+		arches="${entry#*:}"
+		[[ ",$steps," == *",$s,"* ]] || continue
 		case "$s" in
-		scripts) ;;
-		series) step "$tree series" pass "$REPO_DIR/scripts/check-series.sh" --tree "$tree" ;;
+		series)
+			series_opts=(--arch "$arches")
+			[[ "$arches" == all ]] || series_opts+=(--no-nommu)
+			step "$tree series" pass "$REPO_DIR/scripts/check-series.sh" --tree "$tree" \
+				"${series_opts[@]}"
+			;;
 		kunit)
 			step "$tree kunit" pass "$REPO_DIR/scripts/run-kunit.sh" --tree "$tree" \
-				--arch "$kunit_arches"
-			if [[ $full -eq 1 ]]; then
-				step "$tree kunit-base" pass "$REPO_DIR/scripts/run-kunit.sh" --tree "$tree" \
-					--arch all --base
-				step "$tree kunit-broken" pass "$REPO_DIR/scripts/run-kunit.sh" --tree "$tree" \
-					--arch x86_64 --broken all
-			fi
+				--arch "$arches"
 			;;
-		qemu) step "$tree qemu" pass "$REPO_DIR/run-qemu.sh" --tree "$tree" ;;
+		kunit-base)
+			step "$tree kunit-base" pass "$REPO_DIR/scripts/run-kunit.sh" --tree "$tree" \
+				--arch "$arches" --base
+			;;
+		kunit-broken)
+			step "$tree kunit-broken" pass "$REPO_DIR/scripts/run-kunit.sh" --tree "$tree" \
+				--arch "$arches" --broken all
+			;;
+		qemu)
+			step "$tree qemu" pass "$REPO_DIR/run-qemu.sh" --tree "$tree" --arch "$arches"
+			;;
 		qemu-base)
 			results="$CACHE_DIR/results/test-qemu-$tree-base"
 			rm -rf "${results:?}"
 			step "$tree qemu-base" fail "$REPO_DIR/run-qemu.sh" --tree "$tree" --base \
-				--arch "$base_arches" --results "$results"
-			check_base_failures "$tree qemu-base" "$results" "$base_arches"
+				--arch "$arches" --results "$results"
+			check_base_failures "$tree qemu-base" "$results" "$arches"
+			;;
+		*)
+			die "internal: unknown step '$s' in the test plan of $tree"
 			;;
 		esac
 	done

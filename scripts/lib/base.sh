@@ -5,12 +5,50 @@
 # verified and imported as a git repository with a deterministic commit.
 # Sourced after common.sh and trees.sh (tree_vars must have run).
 
+# A tree whose package is in a suite the machine does not list (TREE_APT_SUITE)
+# is reached through a private apt configuration under the cache: its own
+# sources list, lists and package cache; the machine's apt configuration and
+# state are never changed.  APT_OPTS holds the options for apt-get/apt-cache;
+# call base_apt_setup in the shell that uses them, not in a subshell.
+APT_OPTS=()
+APT_READY=0
+
+base_apt_setup() {
+	local dir="$CACHE_DIR/apt/$TREE_APT_SUITE" keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+	[[ $APT_READY -eq 0 ]] || return 0
+	APT_READY=1
+	APT_OPTS=()
+	[[ -n "$TREE_APT_SUITE" ]] || return 0
+	[[ -f "$keyring" ]] || die "$keyring is missing (package debian-archive-keyring)"
+	mkdir -p "$dir/sources.list.d" "$dir/preferences.d" "$dir/lists/partial" \
+		 "$dir/archives/partial"
+	printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$TREE_APT_MIRROR" "$TREE_APT_SUITE" \
+		>"$dir/sources.list"
+	APT_OPTS=(-o "Dir::Etc::SourceList=$dir/sources.list"
+		  -o "Dir::Etc::SourceParts=$dir/sources.list.d"
+		  -o "Dir::Etc::Preferences=$dir/preferences"
+		  -o "Dir::Etc::PreferencesParts=$dir/preferences.d"
+		  -o "Dir::State::Lists=$dir/lists"
+		  -o "Dir::Cache=$dir" -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
+		  -o "Dir::Cache::Archives=$dir/archives"
+		  -o "Acquire::Languages=none")
+	# Refresh the private index once a day (it is small: one suite, main).
+	if [[ -z "$(find "$dir/lists" -maxdepth 1 -name '*_Packages' -mmin -1440 2>/dev/null)" ]]; then
+		log "updating the private apt index for $TREE_APT_SUITE ($dir)"
+		apt-get -q "${APT_OPTS[@]}" update >"$dir/update.log" 2>&1 ||
+			die "apt-get update of $TREE_APT_SUITE failed: $(grep -m1 -E '^(E|Err):' "$dir/update.log" || tail -n1 "$dir/update.log")"
+	fi
+}
+
 base_versions() {
-	apt-cache madison "$TREE_PKG" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}'
+	base_apt_setup
+	apt-cache "${APT_OPTS[@]}" madison "$TREE_PKG" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}'
 }
 
 base_index_sha256() {
-	apt-cache show "$TREE_PKG=$1" 2>/dev/null | awk '/^SHA256:/ {print $2; exit}'
+	base_apt_setup
+	apt-cache "${APT_OPTS[@]}" show "$TREE_PKG=$1" 2>/dev/null | awk '/^SHA256:/ {print $2; exit}'
 }
 
 kernel_version() {
@@ -32,15 +70,16 @@ base_download() {
 	local ver="$1" deb="$2" tmp versions=()
 
 	need_tools apt-get apt-cache
+	base_apt_setup
 	mapfile -t versions < <(base_versions)
 	[[ ${#versions[@]} -gt 0 ]] ||
-		die "the archive index lists no $TREE_PKG at all (run 'apt-get update' first?)"
+		die "the archive index lists no $TREE_PKG at all (run 'apt-get update' first?${TREE_APT_SUITE:+ private index: $CACHE_DIR/apt/$TREE_APT_SUITE})"
 	printf '%s\n' "${versions[@]}" | grep -qxF -- "$ver" ||
 		die "$TREE_PKG $ver is not in the archive; on offer: ${versions[*]} (choose one with --version; the base commit will then differ)"
 	tmp=$(mktemp -d "$CACHE_DIR/tmp.download.XXXXXX")
 	BASE_TMPDIRS+=("$tmp")
 	log "downloading $TREE_PKG=$ver (about 150 MB)"
-	(cd "$tmp" && apt-get download -q "$TREE_PKG=$ver" >/dev/null 2>"$tmp/err") ||
+	(cd "$tmp" && apt-get download -q "${APT_OPTS[@]}" "$TREE_PKG=$ver" >/dev/null 2>"$tmp/err") ||
 		die "apt-get download $TREE_PKG=$ver failed: $(grep -m1 '^E:' "$tmp/err" || tail -n1 "$tmp/err")"
 	mv "$tmp"/*.deb "$deb"
 }
@@ -91,6 +130,7 @@ base_fetch() {
 			sha="$TREE_SHA256"
 		else
 			need_tools apt-cache
+			base_apt_setup
 			sha=$(base_index_sha256 "$ver")
 			[[ -n "$sha" ]] ||
 				die "$TREE_PKG $ver is not in the archive; on offer: $(base_versions | tr '\n' ' ')(choose one with --version)"

@@ -15,7 +15,9 @@ needs_of() {
 	build)
 		printf '%s\n' make:make gcc:gcc bc:bc flex:flex bison:bison perl:perl \
 			/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev \
-			ccache:ccache cpio:cpio
+			ccache:ccache cpio:cpio \
+			/usr/lib/python3/dist-packages/ply/__init__.py:python3-ply \
+			/usr/lib/python3/dist-packages/git/__init__.py:python3-git
 		;;
 	vma)
 		printf '%s\n' "/usr/include/$(uname -m)-linux-gnu/urcu.h:liburcu-dev"

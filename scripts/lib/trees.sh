@@ -7,12 +7,16 @@
 # Adding a tree is an entry in tree_vars plus patches/<tree>/,
 # kunit/<tree>/ and scripts/cover/<tree>.txt.  Sourced after common.sh.
 
-KNOWN_TREES=(6.12.y)
+KNOWN_TREES=(6.12.y mainline)
 DEFAULT_TREE=6.12.y
 
 # tree_vars TREE: set the TREE_* variables of one tree.
 #   TREE_PKG, TREE_VERSION, TREE_SHA256  Debian source package of the base,
 #                           pinned version and the sha256 of its .deb
+#   TREE_APT_SUITE          suite of the package when the machine's apt does
+#                           not list it (reached through a private apt
+#                           configuration in the cache), else empty
+#   TREE_APT_MIRROR         the archive of that suite
 #   TREE_BASE_COMMIT        the commit the import must give (base-commit:)
 #   TREE_IMPORT_*           fixed identity and date of the import commit
 #   TREE_SUITE              KUnit suite name
@@ -32,6 +36,9 @@ DEFAULT_TREE=6.12.y
 #   TREE_BROKEN             "NAME<TAB>ERE": kunit/<tree>/broken/NAME.patch,
 #                           applied on top of the series, must make a case
 #                           fail with a message matching ERE
+#   TREE_CI, TREE_FULL      the steps of scripts/test.sh for the tree in
+#                           the default (CI) tier and in --full, each
+#                           STEP:ARCHES; "series:all" also builds !MMU
 tree_vars() {
 	TREE="$1"
 	TREE_CONFIG=()
@@ -40,6 +47,10 @@ tree_vars() {
 	TREE_ABSENT=()
 	TREE_BASE_EXCEPT=()
 	TREE_BROKEN=()
+	TREE_CI=()
+	TREE_FULL=()
+	TREE_APT_SUITE=""
+	TREE_APT_MIRROR=http://deb.debian.org/debian
 	case "$TREE" in
 	6.12.y)
 		TREE_PKG=linux-source-6.12
@@ -63,6 +74,34 @@ tree_vars() {
 		TREE_BROKEN=($'charge-leak\tpages of commit charge not given back'
 			     $'rss-left\tRSS counter MM_FILEPAGES is 1'
 			     $'map-count-kept\tmap_count is [1-9]')
+		TREE_CI=(series:x86_64 kunit:x86_64 qemu:all qemu-base:x86_64)
+		TREE_FULL=(series:all kunit:all kunit-base:all kunit-broken:x86_64
+			   qemu:all qemu-base:all)
+		;;
+	mainline)
+		TREE_PKG=linux-source-7.3
+		TREE_VERSION="7.3.4-1~bpo13+1"
+		TREE_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
+		TREE_APT_SUITE=trixie-backports
+		TREE_BASE_COMMIT=7e244ec0ca5f1b2fc962af5ae14a82b17a1b70ed
+		TREE_IMPORT_NAME="Linux 7.3 base import"
+		TREE_IMPORT_EMAIL="base@forkfix.invalid"
+		TREE_IMPORT_DATE="2026-11-26T12:00:00+00:00"
+		TREE_SUITE=fork_dup_mmap
+		TREE_KCONFIG=DUP_MMAP_KUNIT_TEST
+		TREE_PREFIX="PATCH"
+		TREE_CHANGE_ID="20261126-dup-mmap-map-count-0b7d61e2c3a4"
+		TREE_KDOC=(mm/mmap.c:dup_mmap)
+		TREE_PRESENT=($'mm/mmap.c\t__mt_destroy\\(&mm->mm_mt\\);\\s*(/\\*[^*]*\\*/\\s*)?mm->map_count = 0;\tdup_mmap() resets map_count after destroying the tree')
+		TREE_BASE_REASON="map_count is [1-9]"
+		# 7.3.4 already leaves the tree empty: a copy that never got a
+		# VMA in passes there too.
+		TREE_BASE_EXCEPT=("no injection" "no VMA copied"
+				  "no VMA copied, the first at address 0")
+		TREE_SWEEP_CASE="each allocation in turn"
+		TREE_CI=(series:x86_64 kunit:x86_64 kunit-base:x86_64)
+		TREE_FULL=(series:all kunit:x86_64 kunit-base:x86_64 qemu:all
+			   qemu-base:all)
 		;;
 	*)
 		die "unknown tree '$TREE' (known: ${KNOWN_TREES[*]})"
