@@ -26,7 +26,8 @@ Usage: $PROG [OPTIONS]
 
 Build a tree's series with Kconfig.fragment and the tree's KUnit suite,
 boot it under QEMU (TCG) and check:
-  - the KUnit suite at boot (6.12.y: fork_dup_mmap): every case passes;
+  - the KUnit suite at boot (6.12.y: fork_dup_mmap, mainline: dup_mmap):
+    every case passes;
   - the suite again from debugfs, with failslab and fail_page_alloc set up
     for task-local fail-nth: its allocation sweep runs and passes;
   - a fork() sweep: fail-nth = 1, 2, ... around fork() until it succeeds,

@@ -5,8 +5,9 @@
  *  1. mounts proc, sysfs and debugfs;
  *  2. makes failslab and fail_page_alloc fire on task-local fail-nth also
  *     for sleeping allocations and for order-0 pages;
- *  3. runs the fork_dup_mmap KUnit suite again through debugfs, so that its
- *     allocation sweep runs with injection on, and prints the results file;
+ *  3. runs the tree's KUnit suite (SUITE) again through debugfs, so that
+ *     its allocation sweep runs with injection on, and prints the results
+ *     file;
  *  4. fork sweep: fails the 1st, 2nd, ... fault-injection point of fork()
  *     through /proc/thread-self/fail-nth until fork() succeeds, on a parent
  *     with the VMA kinds of the suite, checking the parent's memory and

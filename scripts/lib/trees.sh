@@ -87,7 +87,7 @@ tree_vars() {
 		TREE_IMPORT_NAME="Linux 7.3 base import"
 		TREE_IMPORT_EMAIL="base@forkfix.invalid"
 		TREE_IMPORT_DATE="2026-11-26T12:00:00+00:00"
-		TREE_SUITE=fork_dup_mmap
+		TREE_SUITE=dup_mmap
 		TREE_KCONFIG=DUP_MMAP_KUNIT_TEST
 		TREE_PREFIX="PATCH"
 		TREE_CHANGE_ID="20261126-dup-mmap-map-count-0b7d61e2c3a4"
