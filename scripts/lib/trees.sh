@@ -92,6 +92,9 @@ tree_vars() {
 		TREE_PREFIX="PATCH"
 		TREE_CHANGE_ID="20261126-dup-mmap-map-count-0b7d61e2c3a4"
 		TREE_KDOC=(mm/mmap.c:dup_mmap)
+		# KUnit of 7.3 can skip the boot-time run (kunit.autorun),
+		# and allnoconfig turns it off.
+		TREE_CONFIG=(CONFIG_KUNIT_AUTORUN_ENABLED=y)
 		TREE_PRESENT=($'mm/mmap.c\t__mt_destroy\\(&mm->mm_mt\\);\\s*(/\\*[^*]*\\*/\\s*)?mm->map_count = 0;\tdup_mmap() resets map_count after destroying the tree')
 		TREE_BASE_REASON="map_count is [1-9]"
 		# 7.3.4 already leaves the tree empty: a copy that never got a
