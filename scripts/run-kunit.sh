@@ -68,7 +68,7 @@ run_kunit() {
 }
 
 # qemu_tcg_shim: a directory whose qemu-system-* run QEMU with TCG only
-# (scripts/lib/qemu-tcg): kunit.py asks for KVM first from 6.13 on, and
+# (scripts/lib/qemu-tcg): the kunit.py of 7.3 asks for KVM first (6.12's does not), and
 # QEMU with KVM hangs here.  Prints the directory.
 qemu_tcg_shim() {
 	local dir="$CACHE_DIR/qemu-tcg" name
