@@ -33,6 +33,9 @@ DEFAULT_TREE=6.12.y
 #                           at boot, before fault injection is set up, the
 #                           allocation sweep is skipped and excepted as well
 #   TREE_SWEEP_CASE         name of the allocation sweep case
+#   TREE_INFRA_PATCHES      how many patches at the head of the series fix
+#                           the test infrastructure (KUnit itself): the
+#                           negative control gets them with the suite
 #   TREE_BROKEN             "NAME<TAB>ERE": kunit/<tree>/broken/NAME.patch,
 #                           applied on top of the series, must make a case
 #                           fail with a message matching ERE
@@ -50,6 +53,7 @@ tree_vars() {
 	TREE_CI=()
 	TREE_FULL=()
 	TREE_APT_SUITE=""
+	TREE_INFRA_PATCHES=0
 	TREE_APT_MIRROR=http://deb.debian.org/debian
 	case "$TREE" in
 	6.12.y)
@@ -91,7 +95,10 @@ tree_vars() {
 		TREE_KCONFIG=DUP_MMAP_KUNIT_TEST
 		TREE_PREFIX="PATCH"
 		TREE_CHANGE_ID="20261126-dup-mmap-map-count-0b7d61e2c3a4"
-		TREE_KDOC=(mm/mmap.c:dup_mmap)
+		TREE_KDOC=(lib/kunit/test.c:kunit_run_param_test mm/mmap.c:dup_mmap)
+		# Patch 1 makes KUnit run a failed parameterised case again
+		# from debugfs: the base's rerun needs it as much.
+		TREE_INFRA_PATCHES=1
 		# KUnit of 7.3 can skip the boot-time run (kunit.autorun),
 		# and allnoconfig turns it off.
 		TREE_CONFIG=(CONFIG_KUNIT_AUTORUN_ENABLED=y)

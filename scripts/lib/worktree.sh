@@ -63,8 +63,9 @@ apply_patches() {
 
 # prepare_tree VARIANT PURPOSE: lock the work tree of PURPOSE for the rest
 # of this run and put VARIANT in it: "patched" (the whole series), "base"
-# (the base with only the KUnit patch, the last of the series: the negative
-# control) or "broken:NAME" (the series and kunit/<tree>/broken/NAME.patch,
+# (the base with only the test patches: the KUnit suite, the last of the
+# series, and the TREE_INFRA_PATCHES at its head that fix KUnit itself;
+# the negative control) or "broken:NAME" (the series and kunit/<tree>/broken/NAME.patch,
 # a deliberately broken teardown the suite must catch; its work tree is
 # broken-PURPOSE).  Sets TREE_DIR.
 prepare_tree() {
@@ -75,7 +76,11 @@ prepare_tree() {
 	patches=("${SERIES[@]}")
 	case "$variant" in
 	patched) ;;
-	base) patches=("${patches[-1]}") ;;
+	base)
+		[[ $TREE_INFRA_PATCHES -lt $((${#patches[@]} - 1)) ]] ||
+			die "internal: $TREE: $TREE_INFRA_PATCHES infrastructure patches leave no fix in the series"
+		patches=("${patches[@]:0:TREE_INFRA_PATCHES}" "${patches[-1]}")
+		;;
 	broken:*)
 		dir=broken
 		patches+=("$TREE_KUNIT_DIR/broken/${variant#broken:}.patch")
