@@ -39,7 +39,8 @@ boot it under QEMU (TCG) and check:
 Prints a summary per architecture, writes summary.json and every console log
 to the results directory, and exits non-zero if anything failed.
 
-With --base, runs the pinned base with only the test patch instead: the
+With --base, runs the pinned base with only the test patches instead (the
+suite, and on mainline the KUnit fix at the head of the series): the
 negative control.  The suite must report failures there, so the run exits
 non-zero and lists them.
 
@@ -53,7 +54,7 @@ Options:
       --tree TREE     tree to run (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
   -a, --arch LIST     architectures, comma separated, or all
                       (default: all = ${KNOWN_ARCHES[*]})
-      --base          run the base plus the test patch (negative control)
+      --base          run the base plus the test patches (negative control)
   -j, --jobs N        make -j (default: $(nproc))
   -r, --results DIR   results directory
                       (default: $CACHE_DIR/results/qemu-<tree>-<variant>-<time>)

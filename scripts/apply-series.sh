@@ -29,7 +29,7 @@ Options:
                        (default: \$CACHE_DIR/work/<tree>/series)
   -n, --upto N         stop after patch N (1-based; default: all)
   -p, --pick N[,N...]  apply only these patches, in this order (for example
-                       the KUnit patch alone onto the base as a control)
+                       the test patches alone onto the base as a control)
       --none           apply nothing: a work tree of the base only
   -d, --patches DIR    directory with the series file (default: patches/<tree>)
       --no-install     never run apt-get install, only say what is missing

@@ -19,7 +19,7 @@ usage() {
 	cat <<EOT
 Usage: $PROG [OPTIONS]
 
-Build the base (plus the test patch, which changes nothing without KUnit)
+Build the base (plus the test patches, which change nothing without KUnit)
 and the patched kernel with scripts/configs/bench.config, boot them in turn
 under QEMU with "-icount shift=0,sleep=off" (one guest nanosecond per guest
 instruction, one CPU), and print per case the median guest time per
@@ -139,7 +139,7 @@ main() {
 			TREE_DIR="${tree_dir[$t]}"
 			BUILD[$t]=$(build_dir "$ARCH")
 			log "$ARCH $t: config and build (+$(elapsed "$start"); log: $RESULTS/$ARCH/build-$t.log)"
-			# No KUnit: the test patch of the base stays inert.
+			# No KUnit: the test patches of the base stay inert.
 			WITH_SUITE=0 configure "${BUILD[$t]}" "$RESULTS/$ARCH/config-$t.log" allnoconfig \
 				"$REPO_DIR/scripts/configs/bench.config" \
 				"$REPO_DIR/scripts/configs/qemu-$ARCH.config"

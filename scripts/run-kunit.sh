@@ -3,7 +3,7 @@
 #
 # Run a tree's KUnit suite through tools/testing/kunit/kunit.py under QEMU
 # (TCG), the way a user runs it: on the patched tree, or with --base on the
-# base plus the test patch alone (the negative control).
+# base plus the test patches alone (the negative control).
 set -euo pipefail
 
 PROG=$(basename "$0")
@@ -22,7 +22,8 @@ tree \$CACHE_DIR/work/<tree>/<patched|base>-kunit:
   patched  (default) the whole series; expected: every case passes (the
            allocation sweep may skip, with its reason, when fault
            injection is off)
-  --base   the pinned base plus the test patch alone; expected: every
+  --base   the pinned base plus the test patches alone (the suite, and
+           on mainline the KUnit fix at the head); expected: every
            teardown case fails, for the reason of the tree table (6.12.y:
            "entries left in the tree"), since the base leaves the failed
            child half-built
@@ -37,7 +38,7 @@ Options:
       --tree TREE     tree to run (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
   -a, --arch LIST     architectures, comma separated, or all
                       (default: all = ${KNOWN_ARCHES[*]})
-      --base          the negative control: base + test patch
+      --base          the negative control: base + test patches
       --broken LIST   broken variants, comma separated, or all
                       (6.12.y: charge-leak, rss-left, map-count-kept)
       --timeout SEC   kunit.py --timeout for one boot (default: $DEFAULT_TIMEOUT)

@@ -28,7 +28,7 @@ DEFAULT_TREE=6.12.y
 #   TREE_PRESENT            "FILE<TAB>PCRE<TAB>WHAT": must match (grep -zP)
 #   TREE_ABSENT             "FILES<TAB>STRING": must not occur in FILES
 #   TREE_BASE_REASON        ERE the failure of every teardown case on the
-#                           base (base + test patch) must match
+#                           base (base + test patches) must match
 #   TREE_BASE_EXCEPT        cases that pass on the base too (the reference);
 #                           at boot, before fault injection is set up, the
 #                           allocation sweep is skipped and excepted as well
