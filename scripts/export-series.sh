@@ -18,25 +18,32 @@ Export the commits between the base tag and HEAD of the git work tree DIR
 into patches/<tree>/ (replacing what is there), with a cover letter whose
 subject and text come from scripts/cover/<tree>.txt (first line: subject)
 and which ends with base-commit: and change-id: trailers (the tree table's
-change-id), plus a plain series file.
+change-id), plus a plain series file.  The files form one thread, as b4
+and git send-email expect it: fixed Message-Ids (the change-id, the
+version, the patch number and a hash of the patches), the patches in reply
+to the cover letter, whose To: and Cc: are what the tree's
+scripts/get_maintainer.pl names (6.12.y: To: stable, the rest in Cc:).
+Exporting the same commits again gives the same bytes.
 
 Options:
   -o, --work-dir DIR work tree holding the series as commits on top of 'base'
       --tree TREE    tree (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
   -v, --reroll N     version of the series (default: 1; 1 prints no "v1")
+      --out DIR      write there instead (default: patches/<tree>/)
   -h, --help         show this help
 EOT
 }
 
 main() {
-	local tree="" reroll=1 opts subject blurb cover tmp extra=()
+	local tree="" reroll=1 out="" opts subject blurb tmp extra=() patches=()
 
-	opts=$(getopt -o ho:v: -l help,work-dir:,tree:,reroll: -n "$PROG" -- "$@") || { usage >&2; exit 2; }
+	opts=$(getopt -o ho:v: -l help,work-dir:,tree:,reroll:,out: -n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
 		-o | --work-dir) tree="$2"; shift 2 ;;
 		-v | --reroll) reroll="$2"; shift 2 ;;
+		--out) out="$2"; shift 2 ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
 		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
@@ -50,6 +57,8 @@ main() {
 	[[ -f "$TREE_COVER" ]] || die "missing $TREE_COVER"
 	[[ "$reroll" =~ ^[1-9][0-9]*$ ]] || die "--reroll takes a positive number, not '$reroll'"
 	[[ "$reroll" == 1 ]] || extra+=(--reroll-count="$reroll")
+	out="${out:-$TREE_PATCH_DIR}"
+	need_tools perl
 
 	tmp=$(mktemp -d)
 	TMP_EXPORT="$tmp"
@@ -64,29 +73,25 @@ main() {
 		--subject-prefix="$TREE_PREFIX" --no-signature "${extra[@]}" \
 		-o "$tmp" "$BASE_REF..HEAD"
 
-	cover=$(ls "$tmp"/*0000-cover-letter.patch)
+	# Who gets it: scripts/get_maintainer.pl of the tree, as a poster
+	# would run it (no git history: the base is a tarball import).
+	mapfile -t patches < <(find "$tmp" -name '*.patch' ! -name '*-cover-letter.patch' | sort)
+	(cd "$tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
+		--rolestats "${patches[@]}" 2>/dev/null) >"$tmp/maintainers" ||
+		die "scripts/get_maintainer.pl failed in $tree"
 	subject=$(head -n1 "$TREE_COVER")
 	blurb=$(tail -n +3 "$TREE_COVER")
-	SUBJECT="$subject" BLURB="$blurb" CHANGE_ID="$TREE_CHANGE_ID" python3 - "$cover" <<'PY'
-import os, sys
-p = sys.argv[1]
-s = open(p).read()
-s = s.replace("*** SUBJECT HERE ***", os.environ["SUBJECT"])
-s = s.replace("*** BLURB HERE ***", os.environ["BLURB"])
-i = s.index("base-commit: ")
-j = s.index("\n", i)
-s = s[:j + 1] + "change-id: " + os.environ["CHANGE_ID"] + "\n" + s[j + 1:]
-open(p, "w").write(s)
-PY
-	# A stable date line keeps regenerated patches diff-free.
-	sed -i '1s/^From [0-9a-f]* /From 0000000000000000000000000000000000000000 /' "$tmp"/*.patch
+	SUBJECT="$subject" BLURB="$blurb" CHANGE_ID="$TREE_CHANGE_ID" REROLL="$reroll" \
+	MAIL_TO="$TREE_MAIL_TO" python3 "$LIB/series_mail.py" "$tmp" "$tmp/maintainers" ||
+		die "could not write the mail headers of the series"
+	rm -f "$tmp/maintainers"
 
-	rm -f "$TREE_PATCH_DIR"/*.patch "$TREE_PATCH_DIR/series"
-	mkdir -p "$TREE_PATCH_DIR"
-	cp "$tmp"/*.patch "$TREE_PATCH_DIR/"
 	(cd "$tmp" && find . -name '*.patch' ! -name '*-cover-letter.patch' -printf '%f\n' | sort) \
-		>"$TREE_PATCH_DIR/series"
-	log "exported $(wc -l <"$TREE_PATCH_DIR/series") patches and the cover letter to $TREE_PATCH_DIR"
+		>"$tmp/series"
+	mkdir -p "$out"
+	rm -f "$out"/*.patch "$out/series"
+	cp "$tmp"/*.patch "$tmp/series" "$out/"
+	log "exported $(wc -l <"$out/series") patches and the cover letter to $out"
 }
 
 main "$@"

@@ -25,6 +25,8 @@ problem, and leaves nothing half-done:
     6.12.y base (machine apt) and the mainline base (the private apt
     configuration; the machine's apt must still not list it);
   - run-qemu.sh without QEMU, as a user who cannot install it;
+  - check-apply.sh on a copy whose patch 2 has a folded Subject: line: the
+    b4 checks and the re-export must fail, git am and quilt pass;
   - run-qemu.sh with a patch that does not apply (the work tree is left
     as it was);
   - run-qemu.sh with a guest that does not power off in time (QEMU is
@@ -76,7 +78,8 @@ expect_usage() {
 }
 
 SCRIPTS=(run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/get-base.sh
-	 scripts/apply-series.sh scripts/export-series.sh scripts/bench.sh scripts/test.sh)
+	 scripts/apply-series.sh scripts/export-series.sh scripts/bench.sh scripts/test.sh
+	 scripts/check-apply.sh)
 
 test_options() {
 	local s
@@ -267,6 +270,37 @@ test_bad_patch() {
 	fi
 }
 
+# check-apply.sh must fail where the shipped files stop serving b4: a copy
+# of the repository whose patch 2 has its Subject: folded, as git
+# format-patch writes it (Debian 12's b4 0.12 stops on it).  git am and
+# quilt do not care; b4 am, b4 shazam and the re-export (which unfolds) must
+# fail.
+test_apply_detects() {
+	local copy="$TMP/repo-apply" want got
+
+	mkdir -p "$copy"
+	cp -a "$REPO_DIR/scripts" "$REPO_DIR/patches" "$copy/"
+	python3 - "$copy/patches/$DEFAULT_TREE"/0002-*.patch <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+m = re.search(r"^Subject: (.{60}\S*) (.*)$", s, re.M)
+if not m:
+    sys.exit("no long Subject: line to fold in " + p)
+s = s[:m.start()] + "Subject: " + m.group(1) + "\n " + m.group(2) + s[m.end():]
+open(p, "w").write(s)
+PY
+	"$copy/scripts/check-apply.sh" --tree "$DEFAULT_TREE" >"$TMP/apply.out" 2>&1 || true
+	want=$'PASS git am\nFAIL b4 am:\nFAIL b4 shazam:\nPASS quilt push\nFAIL export-series.sh of'
+	got=$(sed -n 's/^\(PASS\|FAIL\)  \([^ ]* [^ ]*\).*/\1 \2/p' "$TMP/apply.out")
+	if [[ "$got" == "$want" ]]; then
+		report "check-apply.sh on a folded Subject: b4 am, b4 shazam and the re-export fail" 0
+	else
+		report "check-apply.sh on a folded Subject: b4 am, b4 shazam and the re-export fail" 1 \
+			"got: ${got//$'\n'/, }"
+	fi
+}
+
 # A guest that cannot finish in 5 seconds.
 test_hang() {
 	local pidfile="$TMP/results-hang/x86_64/qemu.pid"
@@ -305,6 +339,7 @@ main() {
 	test_missing_version
 	test_private_apt
 	test_missing_qemu
+	test_apply_detects
 	if [[ $quick -eq 0 ]]; then
 		test_bad_patch
 		test_hang

@@ -11,7 +11,7 @@ PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
-STEPS_ALL="scripts,series,kunit,kunit-base,kunit-broken,qemu,qemu-base"
+STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base"
 
 # plan_text TREE: the tree's two tiers, as usage prints them.
 plan_text() {
@@ -31,12 +31,15 @@ the steps of its test plan (the tree table, scripts/lib/trees.sh), each
 STEP:ARCHES:
   scripts       scripts/test-scripts.sh: bad input to every script, a
                 failing config step fails its check (once, not per tree)
+  apply         scripts/check-apply.sh: git am by the README's line, b4 am,
+                b4 shazam and quilt push -a give the same tree; exporting it
+                again gives the shipped files (no ARCHES)
   series        scripts/check-series.sh: git am, checkpatch --strict, builds
                 after every patch for ARCHES, tools/testing/vma, kernel-doc,
                 the tree's content checks; with "all" also the !MMU build
   kunit         scripts/run-kunit.sh: kunit.py, the whole series
   kunit-base    scripts/run-kunit.sh --base: kunit.py on the base with only
-                the test patch; every teardown case must fail for the tree's
+                the test patches; every teardown case must fail for the tree's
                 reason
   kunit-broken  scripts/run-kunit.sh --broken all: each broken teardown of
                 the tree table must be caught
@@ -123,6 +126,9 @@ run_tree() {
 		arches="${entry#*:}"
 		[[ ",$steps," == *",$s,"* ]] || continue
 		case "$s" in
+		apply)
+			step "$tree apply" pass "$REPO_DIR/scripts/check-apply.sh" --tree "$tree"
+			;;
 		series)
 			series_opts=(--arch "$arches")
 			[[ "$arches" == all ]] || series_opts+=(--no-nommu)
@@ -178,7 +184,7 @@ main() {
 	for s in ${steps//,/ }; do
 		[[ ",$STEPS_ALL," == *",$s,"* ]] || die "unknown step '$s' (known: $STEPS_ALL)"
 	done
-	ensure_packages base build vma shellcheck arch:x86_64 arch:arm64 arch:riscv-nommu
+	ensure_packages base build vma shellcheck apply arch:x86_64 arch:arm64 arch:riscv-nommu
 	mkdir -p "$CACHE_DIR/logs"
 
 	if [[ ",$steps," == *",scripts,"* ]]; then

@@ -25,6 +25,9 @@ needs_of() {
 	shellcheck)
 		printf '%s\n' shellcheck:shellcheck
 		;;
+	apply)
+		printf '%s\n' b4:b4 quilt:quilt perl:perl
+		;;
 	arch:*)
 		arch_vars "${1#arch:}"
 		printf '%s\n' "${ARCH_PKGS[@]}"

@@ -24,6 +24,9 @@ DEFAULT_TREE=6.12.y
 #   TREE_CONFIG             extra config lines every kernel of the tree gets
 #   TREE_PREFIX             subject prefix of the exported patches
 #   TREE_CHANGE_ID          b4 change-id of the series
+#   TREE_MAIL_TO            To: of the cover letter; empty: the maintainers
+#                           scripts/get_maintainer.pl names (the rest, and
+#                           all of them when this is set, go to Cc:)
 #   TREE_KDOC               FILE:FUNCTION pairs that must have kernel-doc
 #   TREE_PRESENT            "FILE<TAB>PCRE<TAB>WHAT": must match (grep -zP)
 #   TREE_ABSENT             "FILES<TAB>STRING": must not occur in FILES
@@ -41,7 +44,8 @@ DEFAULT_TREE=6.12.y
 #                           fail with a message matching ERE
 #   TREE_CI, TREE_FULL      the steps of scripts/test.sh for the tree in
 #                           the default (CI) tier and in --full, each
-#                           STEP:ARCHES; "series:all" also builds !MMU
+#                           STEP:ARCHES (apply: no arches); "series:all"
+#                           also builds !MMU
 tree_vars() {
 	TREE="$1"
 	TREE_CONFIG=()
@@ -53,6 +57,7 @@ tree_vars() {
 	TREE_CI=()
 	TREE_FULL=()
 	TREE_APT_SUITE=""
+	TREE_MAIL_TO=""
 	TREE_INFRA_PATCHES=0
 	TREE_APT_MIRROR=http://deb.debian.org/debian
 	case "$TREE" in
@@ -68,6 +73,8 @@ tree_vars() {
 		TREE_KCONFIG=FORK_KUNIT_TEST
 		TREE_PREFIX="PATCH 6.12.y"
 		TREE_CHANGE_ID="20261124-dup-mmap-teardown-6-12-4f1e2d7c9a05"
+		# A backport: to the stable list, the mm people in Cc.
+		TREE_MAIL_TO="stable@vger.kernel.org"
 		TREE_KDOC=(mm/memory.c:free_pgtables mm/vma.c:unmap_region
 			   mm/mmap.c:remove_mm_vmas mm/mmap.c:dup_mmap_abort)
 		TREE_PRESENT=($'mm/internal.h\tvoid free_pgtables\\([^)]*unsigned long tree_max\tfree_pgtables() takes tree_max')
@@ -78,8 +85,8 @@ tree_vars() {
 		TREE_BROKEN=($'charge-leak\tpages of commit charge not given back'
 			     $'rss-left\tRSS counter MM_FILEPAGES is 1'
 			     $'map-count-kept\tmap_count is [1-9]')
-		TREE_CI=(series:x86_64 kunit:x86_64 qemu:all qemu-base:x86_64)
-		TREE_FULL=(series:all kunit:all kunit-base:all kunit-broken:x86_64
+		TREE_CI=(apply series:x86_64 kunit:x86_64 qemu:all qemu-base:x86_64)
+		TREE_FULL=(apply series:all kunit:all kunit-base:all kunit-broken:x86_64
 			   qemu:all qemu-base:all)
 		;;
 	mainline)
@@ -109,8 +116,8 @@ tree_vars() {
 		TREE_BASE_EXCEPT=("no injection" "no VMA copied"
 				  "no VMA copied, the first at address 0")
 		TREE_SWEEP_CASE="each allocation in turn"
-		TREE_CI=(series:x86_64 kunit:x86_64 kunit-base:x86_64)
-		TREE_FULL=(series:all kunit:x86_64 kunit-base:x86_64 qemu:all
+		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64)
+		TREE_FULL=(apply series:all kunit:x86_64 kunit-base:x86_64 qemu:all
 			   qemu-base:all)
 		;;
 	*)

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Apply a tree's shipped series the ways a kernel developer does (git am by
+# the README's line, b4 am, b4 shazam, quilt) and check that each gives the
+# same tree, and that exporting the result again gives the shipped files.
+set -euo pipefail
+
+PROG=$(basename "$0")
+# shellcheck source=scripts/lib/all.sh
+source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
+
+usage() {
+	cat <<EOT
+Usage: $PROG [OPTIONS]
+
+Apply patches/<tree>/ onto the tree's pinned base in the work tree
+\$CACHE_DIR/work/<tree>/apply, each time from a clean base, and check:
+  - git am, as README.md gives it: the files of the series file, in its
+    order (the cover letter is not in it); this is the reference;
+  - b4 am (Debian's b4, --offline-mode) of the series as one mbox (cover
+    letter first): finds every patch and the cover letter's base-commit,
+    and its am-ready mbox, applied with git am, gives the reference's tree
+    and commit messages;
+  - b4 shazam --offline-mode of the same mbox: the reference's tree;
+  - quilt push -a with QUILT_PATCHES=patches/<tree>: the reference's tree;
+  - scripts/export-series.sh run on the reference gives the shipped files,
+    byte for byte (Message-Ids, To/Cc and all).
+Prints one line per check and ends with "N passed, N failed"; exits 1 if
+anything failed.  Logs: \$CACHE_DIR/logs/apply-<tree> ($CACHE_DIR/logs/apply-<tree>).
+
+Options:
+      --tree TREE     tree to check (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
+      --no-install    never run apt-get, only say what is missing
+  -h, --help          show this help
+EOT
+}
+
+# tree_of REF: the tree object of REF in the work tree.
+tree_of() {
+	git -C "$TREE_DIR" rev-parse "$1^{tree}"
+}
+
+# same_tree WHAT: the work tree's HEAD must have the reference's tree, and
+# the series' number of commits on top of the base.
+same_tree() {
+	local what="$1" n
+
+	n=$(git -C "$TREE_DIR" rev-list --count "$BASE_REF..HEAD")
+	[[ "$n" == "${#SERIES[@]}" ]] ||
+		die "$what: $n commits on the base, the series has ${#SERIES[@]}"
+	[[ "$(tree_of HEAD)" == "$REF_TREE" ]] ||
+		die "$what: tree $(tree_of HEAD) differs from git am's $REF_TREE: $(git -C "$TREE_DIR" diff --stat "$REF_COMMIT" HEAD | tail -n1)"
+	echo "$what: tree $REF_TREE, $n commits, as git am"
+}
+
+# The README's line, in a subshell of the patch directory.
+apply_git_am() {
+	reset_worktree "$TREE_DIR"
+	# shellcheck disable=SC2046 # the README's line: one word per file
+	(cd "$TREE_PATCH_DIR" && git_fixed -C "$TREE_DIR" am --committer-date-is-author-date \
+		$(sed "s|^|$PWD/|" series))
+	git -C "$TREE_DIR" rev-parse HEAD >"$WORK/ref-commit"
+}
+
+apply_b4_am() {
+	local mbx n
+
+	reset_worktree "$TREE_DIR"
+	rm -rf "$WORK/b4am"
+	mkdir -p "$WORK/b4am"
+	# In the base repository, so that b4 can tell whether it knows the
+	# cover letter's base-commit.
+	(cd "$TREE_DIR" && b4 --offline-mode --no-interactive am -m "$MBOX" -o "$WORK/b4am") \
+		>"$WORK/b4am.log" 2>&1 || { cat "$WORK/b4am.log"; die "b4 am failed"; }
+	cat "$WORK/b4am.log"
+	grep -q "^Total patches: ${#SERIES[@]}$" "$WORK/b4am.log" ||
+		die "b4 am did not report the ${#SERIES[@]} patches of the series"
+	grep -q "Base: using specified base-commit $TREE_BASE_COMMIT" "$WORK/b4am.log" ||
+		die "b4 am did not find the cover letter's base-commit $TREE_BASE_COMMIT"
+	mbx=$(find "$WORK/b4am" -name '*.mbx')
+	n=$(printf '%s\n' "$mbx" | grep -c .) || true
+	[[ "$n" == 1 ]] || die "b4 am wrote $n am-ready mboxes, not one"
+	git_fixed -C "$TREE_DIR" am --committer-date-is-author-date "$mbx"
+	same_tree "b4 am"
+	diff <(git -C "$TREE_DIR" log --format='%an <%ae> %ad%n%B' "$BASE_REF..HEAD") \
+	     <(git -C "$TREE_DIR" log --format='%an <%ae> %ad%n%B' "$BASE_REF..$REF_COMMIT") ||
+		die "b4 am: the commits' authors, dates or messages differ from git am's"
+}
+
+apply_b4_shazam() {
+	reset_worktree "$TREE_DIR"
+	# b4 runs git am itself: give it a committer on a machine without
+	# git's user.* settings.
+	(cd "$TREE_DIR" && GIT_COMMITTER_NAME="$TREE_IMPORT_NAME" \
+		GIT_COMMITTER_EMAIL="$TREE_IMPORT_EMAIL" \
+		b4 --offline-mode --no-interactive shazam -m "$MBOX")
+	same_tree "b4 shazam"
+}
+
+apply_quilt() {
+	local commit
+
+	reset_worktree "$TREE_DIR"
+	(cd "$TREE_DIR" && QUILT_PATCHES="$TREE_PATCH_DIR" QUILT_PC=.pc quilt push -a -q --fuzz=0)
+	rm -rf "${TREE_DIR:?}/.pc"
+	git -C "$TREE_DIR" add -A -f -- .
+	commit=$(git_fixed -C "$TREE_DIR" commit -q -m "quilt push -a" && git -C "$TREE_DIR" rev-parse HEAD)
+	[[ "$(tree_of "$commit")" == "$REF_TREE" ]] ||
+		die "quilt: tree differs from git am's: $(git -C "$TREE_DIR" diff --stat "$REF_COMMIT" HEAD | tail -n1)"
+	echo "quilt push -a: tree $REF_TREE, as git am"
+}
+
+reexport() {
+	reset_worktree "$TREE_DIR" "$REF_COMMIT"
+	rm -rf "$WORK/export"
+	"$REPO_DIR/scripts/export-series.sh" --tree "$TREE" --work-dir "$TREE_DIR" --out "$WORK/export"
+	diff -r "$TREE_PATCH_DIR" "$WORK/export"
+	echo "export of git am's commits: the shipped files, byte for byte"
+}
+
+main() {
+	local opts
+
+	opts=$(getopt -o h -l help,tree:,no-install -n "$PROG" -- "$@") || { usage >&2; exit 2; }
+	eval set -- "$opts"
+	while true; do
+		case "$1" in
+		-h | --help) usage; exit 0 ;;
+		--) shift; break ;;
+		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
+		esac
+	done
+	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
+	common_opts_check
+	ensure_packages base apply
+	LOG_DIR="$CACHE_DIR/logs/apply-$TREE"
+	mkdir -p "$LOG_DIR"
+
+	series_patches
+	base_fetch
+	TREE_DIR="$TREE_WORK/apply"
+	take_lock "$(lock_name "$TREE_DIR")"
+	WORK=$(mktemp -d "$CACHE_DIR/tmp.apply.XXXXXX")
+	trap 'rm -rf "$WORK"' EXIT
+	MBOX="$WORK/series.mbox"
+	cat "$TREE_PATCH_DIR/0000-cover-letter.patch" "${SERIES[@]}" >"$MBOX"
+
+	check "git am of patches/$TREE/series, as README.md gives it" git-am apply_git_am
+	if [[ $STEP_RC -ne 0 ]]; then
+		totals
+		exit 1
+	fi
+	REF_COMMIT=$(cat "$WORK/ref-commit")
+	REF_TREE=$(tree_of "$REF_COMMIT")
+	check "b4 am: ${#SERIES[@]} patches, base-commit found, same tree and messages as git am" \
+		b4-am apply_b4_am
+	check "b4 shazam: same tree as git am" b4-shazam apply_b4_shazam
+	check "quilt push -a with QUILT_PATCHES=patches/$TREE: same tree as git am" quilt apply_quilt
+	check "export-series.sh of git am's commits gives the shipped files" reexport reexport
+	reset_worktree "$TREE_DIR"
+	totals
+}
+
+main "$@"
