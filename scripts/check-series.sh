@@ -23,6 +23,8 @@ Apply patches/<tree>/ onto the tree's pinned base in the work tree
     every patch (UNKNOWN_COMMIT_ID aside: the base has no history);
   - every upstream commit the messages quote as <id> ("<subject>") is in
     scripts/upstream-ids.txt with that subject;
+  - git interpret-trailers --parse reads back each message's last paragraph
+    whole, with a Signed-off-by:, and no trailer stands outside it;
   - after every patch: the kernel builds for each --arch (tinyconfig +
     scripts/configs/check.config + the tree's suite symbol, one build
     directory per arch, reused, ccache) and tools/testing/vma builds and
@@ -177,6 +179,8 @@ main() {
 	for i in "${!SERIES[@]}"; do
 		check "checkpatch --strict ${SERIES[i]##*/}" "checkpatch-$((i + 1))" checkpatch_one "${SERIES[i]}"
 	done
+	check "trailers: git interpret-trailers --parse reads each message's last paragraph back" \
+		trailers trailers "${SERIES[@]}"
 	check "upstream ids quoted in the commit messages are known, with their subjects" \
 		upstream-ids upstream_refs "${SERIES[@]}" "$TREE_PATCH_DIR/0000-cover-letter.patch"
 

@@ -25,6 +25,8 @@ problem, and leaves nothing half-done:
     6.12.y base (machine apt) and the mainline base (the private apt
     configuration; the machine's apt must still not list it);
   - run-qemu.sh without QEMU, as a user who cannot install it;
+  - the trailer check of check-series.sh on a message with a cut-off Fixes:
+    and on one with text among its trailers;
   - check-apply.sh on a copy whose patch 2 has a folded Subject: line: the
     b4 checks and the re-export must fail, git am and quilt pass;
   - run-qemu.sh with a patch that does not apply (the work tree is left
@@ -301,6 +303,22 @@ PY
 	fi
 }
 
+# The trailer check of check-series.sh (lib/check.sh) must fail on a
+# message whose Fixes: is cut off from the sign-off by a blank line, and
+# on one whose last paragraph is not all trailers.
+test_trailers_detects() {
+	local good bad1="$TMP/cut-fixes.patch" bad2="$TMP/text-in-trailers.patch"
+
+	good=$(grep -l '^Fixes: ' "$REPO_DIR/patches"/*/0*.patch | head -n1)
+	sed 's/^Signed-off-by: /\nSigned-off-by: /' "$good" >"$bad1"
+	sed '0,/^Signed-off-by: /s//Not a trailer\nSigned-off-by: /' "$good" >"$bad2"
+	if trailers "$good" >/dev/null && ! trailers "$bad1" >/dev/null && ! trailers "$bad2" >/dev/null; then
+		report "trailer check: ${good##*/} parses, a cut-off Fixes: and text among the trailers fail" 0
+	else
+		report "trailer check: ${good##*/} parses, a cut-off Fixes: and text among the trailers fail" 1
+	fi
+}
+
 # A guest that cannot finish in 5 seconds.
 test_hang() {
 	local pidfile="$TMP/results-hang/x86_64/qemu.pid"
@@ -340,6 +358,7 @@ main() {
 	test_private_apt
 	test_missing_qemu
 	test_apply_detects
+	test_trailers_detects
 	if [[ $quick -eq 0 ]]; then
 		test_bad_patch
 		test_hang

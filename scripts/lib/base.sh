@@ -34,7 +34,7 @@ base_apt_setup() {
 		  -o "Dir::Cache::Archives=$dir/archives"
 		  -o "Acquire::Languages=none")
 	# Refresh the private index once a day (it is small: one suite, main).
-	if [[ -z "$(find "$dir/lists" -maxdepth 1 -name '*_Packages' -mmin -1440 2>/dev/null)" ]]; then
+	if [[ -z "$(find "$dir/lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null)" ]]; then
 		log "updating the private apt index for $TREE_APT_SUITE ($dir)"
 		apt-get -q "${APT_OPTS[@]}" update >"$dir/update.log" 2>&1 ||
 			die "apt-get update of $TREE_APT_SUITE failed: $(grep -m1 -E '^(E|Err):' "$dir/update.log" || tail -n1 "$dir/update.log")"

@@ -43,3 +43,29 @@ check_build() {
 	fi
 	build_kernel "$out" "$LOG_DIR/make-$arch-$short.log"
 }
+
+# trailers PATCH...: what git interpret-trailers --parse reads back from
+# each commit message must be its whole last paragraph, with a
+# Signed-off-by:, and every Fixes:/Cc:/Link:-style line of the message must
+# be among them (a trailer outside the last paragraph is lost).
+trailers() {
+	local patch msg parsed last bad=0 line
+
+	for patch in "$@"; do
+		msg=$(python3 -c 'import sys; s = open(sys.argv[1]).read(); print(s.split("\n\n", 1)[1].split("\n---\n", 1)[0])' "$patch")
+		parsed=$(git interpret-trailers --parse <<<"$msg")
+		last=$(awk 'BEGIN { RS = ""; } { p = $0 } END { print p }' <<<"$msg")
+		if [[ "$parsed" != "$last" ]]; then
+			printf '%s: the last paragraph is not all trailers, or they do not parse:\n%s\n--- parsed:\n%s\n' \
+				"${patch##*/}" "$last" "$parsed"
+			bad=1
+		fi
+		grep -q '^Signed-off-by: ' <<<"$parsed" || { echo "${patch##*/}: no Signed-off-by:"; bad=1; }
+		while IFS= read -r line; do
+			grep -qxF -- "$line" <<<"$parsed" ||
+				{ echo "${patch##*/}: trailer outside the trailer block: $line"; bad=1; }
+		done < <(grep -E '^(Fixes|Cc|Link|Reported-by|Suggested-by|Reviewed-by|Acked-by|Tested-by|Closes|Signed-off-by): ' <<<"$msg" || true)
+		printf '%s: %s trailer(s)\n' "${patch##*/}" "$(grep -c . <<<"$parsed")"
+	done
+	return "$bad"
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# For every version of a tree's linux-source package that Debian's archive
+# serves, say whether the tree's series applies to it.  Reads the live
+# archive: not part of the test command.
+set -euo pipefail
+
+PROG=$(basename "$0")
+# shellcheck source=scripts/lib/all.sh
+source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
+
+# Suites that may carry a 6.12 kernel, each reached through a private apt
+# configuration in the cache (never the machine's): SUITE=MIRROR.
+declare -A SUITE_MIRROR=(
+	[trixie]=http://deb.debian.org/debian
+	[trixie-updates]=http://deb.debian.org/debian
+	[trixie-security]=http://deb.debian.org/debian-security
+	[trixie-backports]=http://deb.debian.org/debian
+	[bookworm-security]=http://deb.debian.org/debian-security
+	[bookworm-backports]=http://deb.debian.org/debian
+)
+DEFAULT_SUITES="trixie,trixie-security,trixie-updates,bookworm-security,bookworm-backports"
+
+usage() {
+	cat <<EOT
+Usage: $PROG [OPTIONS]
+
+List every version of the tree's Debian source package (6.12.y:
+linux-source-6.12) in the given suites of Debian's archive, each suite read
+through a private apt configuration in \$CACHE_DIR/apt/<suite> (the
+machine's apt is never used or changed), and for each version: download the
+package (apt checks it against the signed index), take from its tarball the
+files the series changes, and git am the series onto them.  Prints one line
+per version: "applies" or "conflicts: patch N (SUBJECT) in FILE".  The
+pinned version is marked.  It reads a live archive, so its answer changes
+with the archive; it is not part of the test command.
+
+Options:
+      --tree TREE       tree (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
+      --suites LIST     suites, comma separated, in this order (default:
+                        $DEFAULT_SUITES;
+                        known: ${!SUITE_MIRROR[*]})
+      --markdown FILE   also write the table as Markdown, with today's date
+      --keep-debs       keep every downloaded package in \$CACHE_DIR/debs
+                        (default: only the pinned one is kept)
+      --no-install      never run apt-get install, only say what is missing
+  -h, --help            show this help
+EOT
+}
+
+# suite_versions SUITE: "VERSION" lines of the tree's package in SUITE.
+suite_versions() {
+	TREE_APT_SUITE="$1"
+	TREE_APT_MIRROR="${SUITE_MIRROR[$1]}"
+	APT_READY=0
+	base_apt_setup
+	apt-cache "${APT_OPTS[@]}" madison "$TREE_PKG" 2>/dev/null |
+		awk -F'|' '{gsub(/ /, "", $2); print $2}' | sort -u
+}
+
+# fetch_deb SUITE VERSION: set DEB to the package, downloaded if needed.
+fetch_deb() {
+	local suite="$1" ver="$2" deb tmp
+
+	deb="$CACHE_DIR/debs/${TREE_PKG}_${ver}_all.deb"
+	if [[ ! -f "$deb" ]]; then
+		TREE_APT_SUITE="$suite"
+		TREE_APT_MIRROR="${SUITE_MIRROR[$suite]}"
+		APT_READY=0
+		base_apt_setup
+		tmp=$(mktemp -d "$CACHE_DIR/tmp.versions.XXXXXX")
+		TMPDIRS+=("$tmp")
+		log "downloading $TREE_PKG=$ver from $suite (about 150 MB)"
+		(cd "$tmp" && apt-get download -q "${APT_OPTS[@]}" "$TREE_PKG=$ver" >/dev/null 2>"$tmp/err") ||
+			die "apt-get download $TREE_PKG=$ver failed: $(grep -m1 '^E:' "$tmp/err" || tail -n1 "$tmp/err")"
+		mkdir -p "$CACHE_DIR/debs"
+		mv "$tmp"/*.deb "$deb"
+		rm -rf "$tmp"
+		[[ $KEEP -eq 1 || "$ver" == "$TREE_VERSION" ]] || FETCHED+=("$deb")
+	fi
+	DEB="$deb"
+}
+
+# try_version DEB: apply the series to the files it changes, taken from the
+# tarball of DEB; set RESULT.
+try_version() {
+	local deb="$1" dir members=() f out n subj file
+
+	dir=$(mktemp -d "$CACHE_DIR/tmp.versions.XXXXXX")
+	TMPDIRS+=("$dir")
+	for f in Makefile "${FILES[@]}"; do
+		members+=("$TREE_PKG/$f")
+	done
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$TREE_PKG.tar.xz" |
+		tar -xJ -C "$dir" "${members[@]}" ||
+		die "could not take ${#members[@]} files out of $deb"
+	git_fixed -C "$dir/$TREE_PKG" init -q
+	git_fixed -C "$dir/$TREE_PKG" add -f -A .
+	git_fixed -C "$dir/$TREE_PKG" commit -q -m base
+	if out=$(git_fixed -C "$dir/$TREE_PKG" am -q "${SERIES[@]}" 2>&1); then
+		RESULT="applies (Linux $(kernel_version "$dir/$TREE_PKG"))"
+	else
+		n=$(sed -n 's/^Patch failed at \([0-9]*\) .*/\1/p' <<<"$out" | head -n1)
+		subj=$(sed -n 's/^Patch failed at [0-9]* \(.*\)$/\1/p' <<<"$out" | head -n1)
+		file=$(sed -n 's/^error: patch failed: \([^:]*\):.*/\1/p; s/^error: \([^:]*\): does not exist in index/\1/p' <<<"$out" | head -n1)
+		RESULT="conflicts: patch ${n:-?} (${subj:-?}) in ${file:-?} (Linux $(kernel_version "$dir/$TREE_PKG"))"
+	fi
+	rm -rf "$dir"
+}
+
+cleanup() {
+	local d
+
+	for d in "${TMPDIRS[@]}" "${FETCHED[@]}"; do
+		[[ -n "$d" ]] && rm -rf "$d"
+	done
+	base_cleanup
+}
+
+main() {
+	local opts suites="$DEFAULT_SUITES" markdown="" s v deb result mark list=() rows=() vers=()
+	local -A seen=()
+
+	KEEP=0
+	opts=$(getopt -o h -l help,tree:,suites:,markdown:,keep-debs,no-install -n "$PROG" -- "$@") ||
+		{ usage >&2; exit 2; }
+	eval set -- "$opts"
+	while true; do
+		case "$1" in
+		--suites) suites="$2"; shift 2 ;;
+		--markdown) markdown="$2"; shift 2 ;;
+		--keep-debs) KEEP=1; shift ;;
+		-h | --help) usage; exit 0 ;;
+		--) shift; break ;;
+		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
+		esac
+	done
+	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
+	common_opts_check
+	mapfile -t list < <(split_list "$suites")
+	for s in "${list[@]}"; do
+		[[ -n "${SUITE_MIRROR[$s]:-}" ]] || die "unknown suite '$s' (known: ${!SUITE_MIRROR[*]})"
+	done
+	ensure_packages base
+	need_tools apt-get apt-cache dpkg-deb tar xz git
+	series_patches
+	mapfile -t FILES < <(python3 - "${SERIES[@]}" <<'PY'
+import re, sys
+files = set()
+for p in sys.argv[1:]:
+    text = open(p).read()
+    for a, body in re.findall(r'^diff --git a/(\S+) b/\S+\n(.*?)(?=^diff --git |\Z)', text, re.M | re.S):
+        if not re.search(r'^--- /dev/null$', body, re.M):
+            files.add(a)
+print('\n'.join(sorted(files)))
+PY
+)
+	[[ ${#FILES[@]} -gt 0 ]] || die "the series of $TREE changes no existing file"
+	TMPDIRS=()
+	FETCHED=()
+	trap cleanup EXIT
+
+	log "$TREE: ${#SERIES[@]} patches touching ${#FILES[@]} existing files; suites: ${list[*]}"
+	for s in "${list[@]}"; do
+		mapfile -t vers < <(suite_versions "$s")
+		[[ ${#vers[@]} -gt 0 ]] || { log "$s: no $TREE_PKG"; rows+=("$s|none|-"); continue; }
+		for v in "${vers[@]}"; do
+			if [[ -n "${seen[$v]:-}" ]]; then
+				rows+=("$s|$v|${seen[$v]} (see above)")
+				continue
+			fi
+			fetch_deb "$s" "$v"
+			deb="$DEB"
+			try_version "$deb"
+			result="$RESULT"
+			seen[$v]="$result"
+			mark=""
+			[[ "$v" != "$TREE_VERSION" ]] || mark=" (the pin)"
+			printf '%-20s %-22s %s%s\n' "$s" "$v" "$result" "$mark"
+			rows+=("$s|$v$mark|$result")
+			if [[ $KEEP -eq 0 && "$v" != "$TREE_VERSION" ]]; then
+				rm -f "$deb"
+			fi
+		done
+	done
+	if [[ -n "$markdown" ]]; then
+		{
+			printf 'Made %s with `scripts/debian-versions.sh --tree %s`.\n\n' "$(date -u +%Y-%m-%d)" "$TREE"
+			printf '| suite | %s | series |\n| --- | --- | --- |\n' "$TREE_PKG"
+			printf '%s\n' "${rows[@]}" | awk -F'|' '{printf "| %s | %s | %s |\n", $1, $2, $3}'
+		} >"$markdown"
+		log "wrote $markdown"
+	fi
+}
+
+main "$@"
