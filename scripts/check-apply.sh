@@ -24,6 +24,9 @@ Apply patches/<tree>/ onto the tree's pinned base in the work tree
     and commit messages;
   - b4 shazam --offline-mode of the same mbox: the reference's tree;
   - quilt push -a with QUILT_PATCHES=patches/<tree>: the reference's tree;
+  - every patch is addressed to what scripts/get_maintainer.pl names for it
+    (maintainers in To:, or the tree table's To: and the maintainers in
+    Cc:; reviewers and lists in Cc:), the cover letter to all of them;
   - scripts/export-series.sh run on the reference gives the shipped files,
     byte for byte (Message-Ids, To/Cc and all).
 Prints one line per check and ends with "N passed, N failed"; exits 1 if
@@ -102,6 +105,8 @@ apply_quilt() {
 	local commit
 
 	reset_worktree "$TREE_DIR"
+	# The kernel's .gitignore hides .pc from git clean: remove it here.
+	rm -rf "${TREE_DIR:?}/.pc"
 	(cd "$TREE_DIR" && QUILT_PATCHES="$TREE_PATCH_DIR" QUILT_PC=.pc quilt push -a -q --fuzz=0)
 	rm -rf "${TREE_DIR:?}/.pc"
 	git -C "$TREE_DIR" add -A -f -- .
@@ -109,6 +114,58 @@ apply_quilt() {
 	[[ "$(tree_of "$commit")" == "$REF_TREE" ]] ||
 		die "quilt: tree differs from git am's: $(git -C "$TREE_DIR" diff --stat "$REF_COMMIT" HEAD | tail -n1)"
 	echo "quilt push -a: tree $REF_TREE, as git am"
+}
+
+# recipients: every patch is addressed to what get_maintainer.pl names for
+# it (maintainers in To:, or in Cc: when the tree table sets To:; reviewers
+# and lists in To: or Cc:), and the cover letter to all of them.
+recipients() {
+	local maint_tree p
+
+	maint_tree=$(maintainers_tree)
+	mkdir -p "$WORK/maint"
+	for p in "${SERIES[@]}"; do
+		(cd "$maint_tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
+			--norolestats --no-r --no-l "$p" 2>/dev/null) >"$WORK/maint/${p##*/}.m"
+		(cd "$maint_tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
+			--norolestats --no-m "$p" 2>/dev/null) >"$WORK/maint/${p##*/}.o"
+	done
+	MAIL_TO="$TREE_MAIL_TO" python3 - "$WORK/maint" "$TREE_PATCH_DIR/0000-cover-letter.patch" \
+		"${SERIES[@]}" <<'PY'
+import email, os, sys
+from email.utils import getaddresses
+
+def addrs(msg, name):
+    return {a.lower() for _, a in getaddresses(msg.get_all(name, []))}
+
+def named(path):
+    return {a.lower() for _, a in getaddresses([l.strip() for l in open(path) if l.strip()])}
+
+maint, cover, patches = sys.argv[1], sys.argv[2], sys.argv[3:]
+mail_to = {a.strip().lower() for a in os.environ["MAIL_TO"].split(",") if a.strip()}
+bad = 0
+everyone = set()
+for p in patches:
+    msg = email.message_from_file(open(p))
+    to, cc = addrs(msg, "To"), addrs(msg, "Cc")
+    m = named(os.path.join(maint, os.path.basename(p) + ".m"))
+    o = named(os.path.join(maint, os.path.basename(p) + ".o"))
+    want_to = mail_to or m
+    for a in sorted(want_to - to):
+        print(f"{os.path.basename(p)}: {a} is not in To:"); bad = 1
+    for a in sorted((m | o) - to - cc):
+        print(f"{os.path.basename(p)}: {a} is in neither To: nor Cc:"); bad = 1
+    if not m:
+        print(f"{os.path.basename(p)}: get_maintainer.pl names no maintainer"); bad = 1
+    print(f"{os.path.basename(p)}: To {len(to)}, Cc {len(cc)}: {len(m)} maintainers, {len(o)} reviewers and lists")
+    everyone |= to | cc
+msg = email.message_from_file(open(cover))
+missing = everyone - addrs(msg, "To") - addrs(msg, "Cc")
+for a in sorted(missing):
+    print(f"cover letter: {a} is in neither To: nor Cc:"); bad = 1
+print(f"cover letter: {len(everyone)} recipients")
+sys.exit(bad)
+PY
 }
 
 reexport() {
@@ -157,8 +214,10 @@ main() {
 		b4-am apply_b4_am
 	check "b4 shazam: same tree as git am" b4-shazam apply_b4_shazam
 	check "quilt push -a with QUILT_PATCHES=patches/$TREE: same tree as git am" quilt apply_quilt
+	check "every mail goes to whom get_maintainer.pl names for its patch" recipients recipients
 	check "export-series.sh of git am's commits gives the shipped files" reexport reexport
 	reset_worktree "$TREE_DIR"
+	rm -rf "${TREE_DIR:?}/.pc"
 	totals
 }
 

@@ -21,8 +21,11 @@ and which ends with base-commit: and change-id: trailers (the tree table's
 change-id), plus a plain series file.  The files form one thread, as b4
 and git send-email expect it: fixed Message-Ids (the change-id, the
 version, the patch number and a hash of the patches), the patches in reply
-to the cover letter, whose To: and Cc: are what the tree's
-scripts/get_maintainer.pl names (6.12.y: To: stable, the rest in Cc:).
+to the cover letter.  Each patch is addressed to what
+scripts/get_maintainer.pl names for it (maintainers in To:, reviewers and
+lists in Cc:; 6.12.y: To: stable, everyone else in Cc:), run in the base
+of the tree table's TREE_MAINT_TREE (6.12.y: mainline's, which has
+today's maintainers and addresses); the cover letter to all of them.
 Exporting the same commits again gives the same bytes.
 
 Options:
@@ -35,7 +38,7 @@ EOT
 }
 
 main() {
-	local tree="" reroll=1 out="" opts subject blurb tmp extra=() patches=()
+	local tree="" reroll=1 out="" opts subject blurb tmp newest maint_tree p extra=() patches=()
 
 	opts=$(getopt -o ho:v: -l help,work-dir:,tree:,reroll:,out: -n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
@@ -58,33 +61,45 @@ main() {
 	[[ "$reroll" =~ ^[1-9][0-9]*$ ]] || die "--reroll takes a positive number, not '$reroll'"
 	[[ "$reroll" == 1 ]] || extra+=(--reroll-count="$reroll")
 	out="${out:-$TREE_PATCH_DIR}"
-	need_tools perl
+	need_tools perl python3
+
+	maint_tree=$(maintainers_tree)
 
 	tmp=$(mktemp -d)
 	TMP_EXPORT="$tmp"
 	trap 'rm -rf "$TMP_EXPORT"' EXIT
 	# The cover letter takes the committer's identity and the time of
-	# day; use the series' author and the date of its last commit, so
-	# that exporting the same commits again gives the same files.
+	# day: use the series' author and its newest author date, so that
+	# exporting the same commits again gives the same files.  Neither the
+	# user's nor the system's git configuration may change the output
+	# (diff prefixes, algorithm, abbreviations).
+	newest=$(git -C "$tree" log --format='%at %aD' "$BASE_REF..HEAD" | sort -n | tail -n1)
+	GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 \
 	GIT_COMMITTER_NAME=$(git -C "$tree" log -1 --format=%an HEAD) \
 	GIT_COMMITTER_EMAIL=$(git -C "$tree" log -1 --format=%ae HEAD) \
-	GIT_COMMITTER_DATE=$(git -C "$tree" log -1 --format=%aD HEAD) \
-	git -C "$tree" format-patch -q --cover-letter --base="$BASE_REF" \
-		--subject-prefix="$TREE_PREFIX" --no-signature "${extra[@]}" \
-		-o "$tmp" "$BASE_REF..HEAD"
+	GIT_COMMITTER_DATE="${newest#* }" \
+	git -C "$tree" -c core.abbrev=12 -c diff.algorithm=myers format-patch -q \
+		--cover-letter --base="$BASE_REF" --subject-prefix="$TREE_PREFIX" \
+		--no-signature "${extra[@]}" -o "$tmp" "$BASE_REF..HEAD"
 
-	# Who gets it: scripts/get_maintainer.pl of the tree, as a poster
-	# would run it (no git history: the base is a tarball import).
-	mapfile -t patches < <(find "$tmp" -name '*.patch' ! -name '*-cover-letter.patch' | sort)
-	(cd "$tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
-		--rolestats "${patches[@]}" 2>/dev/null) >"$tmp/maintainers" ||
-		die "scripts/get_maintainer.pl failed in $tree"
+	# Who gets each patch: scripts/get_maintainer.pl of the tree that
+	# names today's maintainers (the tree table's TREE_MAINT_TREE), as a
+	# poster runs it (no git history: the bases are tarball imports).
+	mkdir "$tmp/maint"
+	mapfile -t patches < <(find "$tmp" -maxdepth 1 -name '*.patch' ! -name '*-cover-letter.patch' | sort)
+	for p in "${patches[@]}"; do
+		(cd "$maint_tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
+			--norolestats --no-r --no-l "$p" 2>/dev/null) >"$tmp/maint/${p##*/}.m" &&
+		(cd "$maint_tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
+			--norolestats --no-m "$p" 2>/dev/null) >"$tmp/maint/${p##*/}.o" ||
+			die "scripts/get_maintainer.pl failed in $maint_tree for ${p##*/}"
+	done
 	subject=$(head -n1 "$TREE_COVER")
 	blurb=$(tail -n +3 "$TREE_COVER")
 	SUBJECT="$subject" BLURB="$blurb" CHANGE_ID="$TREE_CHANGE_ID" REROLL="$reroll" \
-	MAIL_TO="$TREE_MAIL_TO" python3 "$LIB/series_mail.py" "$tmp" "$tmp/maintainers" ||
+	MAIL_TO="$TREE_MAIL_TO" python3 "$LIB/series_mail.py" "$tmp" "$tmp/maint" ||
 		die "could not write the mail headers of the series"
-	rm -f "$tmp/maintainers"
+	rm -rf "$tmp/maint"
 
 	(cd "$tmp" && find . -name '*.patch' ! -name '*-cover-letter.patch' -printf '%f\n' | sort) \
 		>"$tmp/series"

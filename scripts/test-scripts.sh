@@ -27,8 +27,9 @@ problem, and leaves nothing half-done:
   - run-qemu.sh without QEMU, as a user who cannot install it;
   - the trailer check of check-series.sh on a message with a cut-off Fixes:
     and on one with text among its trailers;
-  - check-apply.sh on a copy whose patch 2 has a folded Subject: line: the
-    b4 checks and the re-export must fail, git am and quilt pass;
+  - check-apply.sh on a copy whose patch 2 has a folded Subject: line and
+    whose patch 3 lost linux-mm from Cc: the b4 checks, the recipients and
+    the re-export must fail, git am and quilt pass;
   - run-qemu.sh with a patch that does not apply (the work tree is left
     as it was);
   - run-qemu.sh with a guest that does not power off in time (QEMU is
@@ -272,11 +273,11 @@ test_bad_patch() {
 	fi
 }
 
-# check-apply.sh must fail where the shipped files stop serving b4: a copy
-# of the repository whose patch 2 has its Subject: folded, as git
-# format-patch writes it (Debian 12's b4 0.12 stops on it).  git am and
-# quilt do not care; b4 am, b4 shazam and the re-export (which unfolds) must
-# fail.
+# check-apply.sh must fail where the shipped files stop serving b4 or their
+# readers: a copy of the repository whose patch 2 has its Subject: folded,
+# as git format-patch writes it (Debian 12's b4 0.12 stops on it), and
+# whose patch 3 lost linux-mm from its Cc:.  git am and quilt do not care;
+# b4 am, b4 shazam, the recipients and the re-export must fail.
 test_apply_detects() {
 	local copy="$TMP/repo-apply" want got
 
@@ -292,13 +293,15 @@ if not m:
 s = s[:m.start()] + "Subject: " + m.group(1) + "\n " + m.group(2) + s[m.end():]
 open(p, "w").write(s)
 PY
+	# And patch 3 no longer goes to linux-mm.
+	sed -i '0,/^ linux-mm@kvack\.org,\?$/{/^ linux-mm@kvack\.org,\?$/d}' "$copy/patches/$DEFAULT_TREE"/0003-*.patch
 	"$copy/scripts/check-apply.sh" --tree "$DEFAULT_TREE" >"$TMP/apply.out" 2>&1 || true
-	want=$'PASS git am\nFAIL b4 am:\nFAIL b4 shazam:\nPASS quilt push\nFAIL export-series.sh of'
+	want=$'PASS git am\nFAIL b4 am:\nFAIL b4 shazam:\nPASS quilt push\nFAIL every mail\nFAIL export-series.sh of'
 	got=$(sed -n 's/^\(PASS\|FAIL\)  \([^ ]* [^ ]*\).*/\1 \2/p' "$TMP/apply.out")
 	if [[ "$got" == "$want" ]]; then
-		report "check-apply.sh on a folded Subject: b4 am, b4 shazam and the re-export fail" 0
+		report "check-apply.sh on a folded Subject: and a lost Cc:: b4, recipients and re-export fail" 0
 	else
-		report "check-apply.sh on a folded Subject: b4 am, b4 shazam and the re-export fail" 1 \
+		report "check-apply.sh on a folded Subject: and a lost Cc:: b4, recipients and re-export fail" 1 \
 			"got: ${got//$'\n'/, }"
 	fi
 }

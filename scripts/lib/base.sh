@@ -172,3 +172,16 @@ base_fetch() {
 		die "the import of $TREE_PKG $ver gave commit $BASE_COMMIT, not the pinned $TREE_BASE_COMMIT (remove $BASE_DIR to import again)"
 	fi
 }
+
+# maintainers_tree: the base repository whose scripts/get_maintainer.pl
+# and MAINTAINERS name the people to mail (TREE_MAINT_TREE, default the
+# tree itself), fetched if needed.
+maintainers_tree() {
+	local t="${TREE_MAINT_TREE:-$TREE}"
+
+	(
+		tree_vars "$t"
+		base_fetch "$TREE_VERSION" >&2
+		printf '%s\n' "$BASE_DIR"
+	)
+}

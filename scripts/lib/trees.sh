@@ -24,9 +24,11 @@ DEFAULT_TREE=6.12.y
 #   TREE_CONFIG             extra config lines every kernel of the tree gets
 #   TREE_PREFIX             subject prefix of the exported patches
 #   TREE_CHANGE_ID          b4 change-id of the series
-#   TREE_MAIL_TO            To: of the cover letter; empty: the maintainers
+#   TREE_MAIL_TO            To: of every mail; empty: the maintainers
 #                           scripts/get_maintainer.pl names (the rest, and
 #                           all of them when this is set, go to Cc:)
+#   TREE_MAINT_TREE         the tree whose get_maintainer.pl and MAINTAINERS
+#                           are asked (empty: this one)
 #   TREE_KDOC               FILE:FUNCTION pairs that must have kernel-doc
 #   TREE_PRESENT            "FILE<TAB>PCRE<TAB>WHAT": must match (grep -zP)
 #   TREE_ABSENT             "FILES<TAB>STRING": must not occur in FILES
@@ -58,6 +60,7 @@ tree_vars() {
 	TREE_FULL=()
 	TREE_APT_SUITE=""
 	TREE_MAIL_TO=""
+	TREE_MAINT_TREE=""
 	TREE_INFRA_PATCHES=0
 	TREE_APT_MIRROR=http://deb.debian.org/debian
 	case "$TREE" in
@@ -75,6 +78,8 @@ tree_vars() {
 		TREE_CHANGE_ID="20261124-dup-mmap-teardown-6-12-4f1e2d7c9a05"
 		# A backport: to the stable list, the mm people in Cc.
 		TREE_MAIL_TO="stable@vger.kernel.org"
+		# 6.12's MAINTAINERS and .mailmap are out of date: ask mainline's.
+		TREE_MAINT_TREE=mainline
 		TREE_KDOC=(mm/memory.c:free_pgtables mm/vma.c:unmap_region
 			   mm/mmap.c:remove_mm_vmas mm/mmap.c:dup_mmap_abort)
 		TREE_PRESENT=($'mm/internal.h\tvoid free_pgtables\\([^)]*unsigned long tree_max\tfree_pgtables() takes tree_max')
