@@ -82,7 +82,7 @@ expect_usage() {
 
 SCRIPTS=(run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/get-base.sh
 	 scripts/apply-series.sh scripts/export-series.sh scripts/bench.sh scripts/test.sh
-	 scripts/check-apply.sh)
+	 scripts/check-apply.sh scripts/debian-versions.sh)
 
 test_options() {
 	local s
@@ -113,6 +113,8 @@ test_options() {
 		"$REPO_DIR/scripts/apply-series.sh" --upto two
 	expect_error "export-series.sh without --work-dir" "--work-dir is required" \
 		"$REPO_DIR/scripts/export-series.sh"
+	expect_error "debian-versions.sh --suites sid" "unknown suite 'sid'" \
+		"$REPO_DIR/scripts/debian-versions.sh" --suites trixie,sid
 }
 
 # A check must fail when any of its steps fails, not only its last one.
