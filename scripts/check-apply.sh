@@ -120,16 +120,10 @@ apply_quilt() {
 # it (maintainers in To:, or in Cc: when the tree table sets To:; reviewers
 # and lists in To: or Cc:), and the cover letter to all of them.
 recipients() {
-	local maint_tree p
+	local maint_tree
 
 	maint_tree=$(maintainers_tree)
-	mkdir -p "$WORK/maint"
-	for p in "${SERIES[@]}"; do
-		(cd "$maint_tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
-			--norolestats --no-r --no-l "$p" 2>/dev/null) >"$WORK/maint/${p##*/}.m"
-		(cd "$maint_tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
-			--norolestats --no-m "$p" 2>/dev/null) >"$WORK/maint/${p##*/}.o"
-	done
+	maintainers_of "$maint_tree" "$WORK/maint" "${SERIES[@]}"
 	MAIL_TO="$TREE_MAIL_TO" python3 - "$WORK/maint" "$TREE_PATCH_DIR/0000-cover-letter.patch" \
 		"${SERIES[@]}" <<'PY'
 import email, os, sys

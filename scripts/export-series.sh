@@ -38,7 +38,7 @@ EOT
 }
 
 main() {
-	local tree="" reroll=1 out="" opts subject blurb tmp newest maint_tree p extra=() patches=()
+	local tree="" reroll=1 out="" opts subject blurb tmp newest maint_tree extra=() patches=()
 
 	opts=$(getopt -o ho:v: -l help,work-dir:,tree:,reroll:,out: -n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
@@ -85,15 +85,8 @@ main() {
 	# Who gets each patch: scripts/get_maintainer.pl of the tree that
 	# names today's maintainers (the tree table's TREE_MAINT_TREE), as a
 	# poster runs it (no git history: the bases are tarball imports).
-	mkdir "$tmp/maint"
 	mapfile -t patches < <(find "$tmp" -maxdepth 1 -name '*.patch' ! -name '*-cover-letter.patch' | sort)
-	for p in "${patches[@]}"; do
-		(cd "$maint_tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
-			--norolestats --no-r --no-l "$p" 2>/dev/null) >"$tmp/maint/${p##*/}.m" &&
-		(cd "$maint_tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
-			--norolestats --no-m "$p" 2>/dev/null) >"$tmp/maint/${p##*/}.o" ||
-			die "scripts/get_maintainer.pl failed in $maint_tree for ${p##*/}"
-	done
+	maintainers_of "$maint_tree" "$tmp/maint" "${patches[@]}"
 	subject=$(head -n1 "$TREE_COVER")
 	blurb=$(tail -n +3 "$TREE_COVER")
 	SUBJECT="$subject" BLURB="$blurb" CHANGE_ID="$TREE_CHANGE_ID" REROLL="$reroll" \

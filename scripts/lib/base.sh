@@ -185,3 +185,19 @@ maintainers_tree() {
 		printf '%s\n' "$BASE_DIR"
 	)
 }
+
+# maintainers_of TREE_DIR DEST PATCH...: for each PATCH, DEST/<name>.m gets
+# the maintainers get_maintainer.pl of TREE_DIR names for it (M:) and
+# DEST/<name>.o the reviewers and lists (R:, L:), one address a line; no
+# git history is asked (the bases are tarball imports).
+maintainers_of() {
+	local dir="$1" dest="$2" p gm=(perl scripts/get_maintainer.pl --no-git --no-git-fallback --norolestats)
+	shift 2
+
+	mkdir -p "$dest"
+	for p in "$@"; do
+		(cd "$dir" && "${gm[@]}" --no-r --no-l "$p" 2>/dev/null) >"$dest/${p##*/}.m" &&
+		(cd "$dir" && "${gm[@]}" --no-m "$p" 2>/dev/null) >"$dest/${p##*/}.o" ||
+			die "scripts/get_maintainer.pl failed in $dir for ${p##*/}"
+	done
+}
