@@ -49,37 +49,24 @@ Options:
 EOT
 }
 
-# suite_versions SUITE: "VERSION" lines of the tree's package in SUITE.
-suite_versions() {
+# use_suite SUITE: point base.sh's private apt configuration at SUITE.
+use_suite() {
 	TREE_APT_SUITE="$1"
 	TREE_APT_MIRROR="${SUITE_MIRROR[$1]}"
 	APT_READY=0
 	base_apt_setup
-	apt-cache "${APT_OPTS[@]}" madison "$TREE_PKG" 2>/dev/null |
-		awk -F'|' '{gsub(/ /, "", $2); print $2}' | sort -u
 }
 
 # fetch_deb SUITE VERSION: set DEB to the package, downloaded if needed.
 fetch_deb() {
-	local suite="$1" ver="$2" deb tmp
+	local suite="$1" ver="$2"
 
-	deb="$CACHE_DIR/debs/${TREE_PKG}_${ver}_all.deb"
-	if [[ ! -f "$deb" ]]; then
-		TREE_APT_SUITE="$suite"
-		TREE_APT_MIRROR="${SUITE_MIRROR[$suite]}"
-		APT_READY=0
-		base_apt_setup
-		tmp=$(mktemp -d "$CACHE_DIR/tmp.versions.XXXXXX")
-		TMPDIRS+=("$tmp")
-		log "downloading $TREE_PKG=$ver from $suite (about 150 MB)"
-		(cd "$tmp" && apt-get download -q "${APT_OPTS[@]}" "$TREE_PKG=$ver" >/dev/null 2>"$tmp/err") ||
-			die "apt-get download $TREE_PKG=$ver failed: $(grep -m1 '^E:' "$tmp/err" || tail -n1 "$tmp/err")"
-		mkdir -p "$CACHE_DIR/debs"
-		mv "$tmp"/*.deb "$deb"
-		rm -rf "$tmp"
-		[[ $KEEP -eq 1 || "$ver" == "$TREE_VERSION" ]] || FETCHED+=("$deb")
-	fi
-	DEB="$deb"
+	DEB="$CACHE_DIR/debs/${TREE_PKG}_${ver}_all.deb"
+	[[ ! -f "$DEB" ]] || return 0
+	use_suite "$suite"
+	mkdir -p "$CACHE_DIR/debs"
+	base_download "$ver" "$DEB"
+	[[ $KEEP -eq 1 || "$ver" == "$TREE_VERSION" ]] || FETCHED+=("$DEB")
 }
 
 # try_version DEB: apply the series to the files it changes, taken from the
@@ -119,7 +106,7 @@ cleanup() {
 }
 
 main() {
-	local opts suites="$DEFAULT_SUITES" markdown="" s v deb result mark list=() rows=() vers=()
+	local opts suites="$DEFAULT_SUITES" markdown="" s v result mark list=() rows=() vers=()
 	local -A seen=()
 
 	KEEP=0
@@ -163,7 +150,8 @@ PY
 
 	log "$TREE: ${#SERIES[@]} patches touching ${#FILES[@]} existing files; suites: ${list[*]}"
 	for s in "${list[@]}"; do
-		mapfile -t vers < <(suite_versions "$s")
+		use_suite "$s"
+		mapfile -t vers < <(base_versions | sort -u)
 		[[ ${#vers[@]} -gt 0 ]] || { log "$s: no $TREE_PKG"; rows+=("$s|none|-"); continue; }
 		for v in "${vers[@]}"; do
 			if [[ -n "${seen[$v]:-}" ]]; then
@@ -171,8 +159,7 @@ PY
 				continue
 			fi
 			fetch_deb "$s" "$v"
-			deb="$DEB"
-			try_version "$deb"
+			try_version "$DEB"
 			result="$RESULT"
 			seen[$v]="$result"
 			mark=""
@@ -180,7 +167,7 @@ PY
 			printf '%-20s %-22s %s%s\n' "$s" "$v" "$result" "$mark"
 			rows+=("$s|$v$mark|$result")
 			if [[ $KEEP -eq 0 && "$v" != "$TREE_VERSION" ]]; then
-				rm -f "$deb"
+				rm -f "$DEB"
 			fi
 		done
 	done
