@@ -22,7 +22,8 @@ Apply patches/<tree>/ onto the tree's pinned base in the work tree
   - scripts/checkpatch.pl --strict, run in the tree, reports nothing on
     every patch (UNKNOWN_COMMIT_ID aside: the base has no history);
   - every upstream commit the messages quote as <id> ("<subject>") is in
-    scripts/upstream-ids.txt with that subject;
+    scripts/upstream-ids.txt with that subject, and so is every full id of
+    a stable backport's "commit <id> upstream." line;
   - git interpret-trailers --parse reads back each message's last paragraph
     whole, with a Signed-off-by:, and no trailer stands outside it;
   - after every patch: the kernel builds for each --arch (tinyconfig +
@@ -73,6 +74,14 @@ for line in open(sys.argv[1]):
 bad = n = 0
 for patch in sys.argv[2:]:
     msg = open(patch).read().split('\n---\n', 1)[0]
+    # A stable backport's "commit <full id> upstream." line.
+    for cid in re.findall(r'^commit ([0-9a-f]{40}) upstream\.$', msg, re.M):
+        n += 1
+        if cid in known:
+            print(f'ok {cid} upstream')
+        else:
+            print(f'{patch.rsplit("/", 1)[-1]}: commit {cid} upstream is not a known upstream commit')
+            bad += 1
     msg = re.sub(r'\s*\n\s*', ' ', msg)
     for cid, subject in re.findall(r'\b([0-9a-f]{12,40}) \("(.+?)"\)', msg):
         n += 1

@@ -81,8 +81,11 @@ tree_vars() {
 		# 6.12's MAINTAINERS and .mailmap are out of date: ask mainline's.
 		TREE_MAINT_TREE=mainline
 		TREE_KDOC=(mm/memory.c:free_pgtables mm/vma.c:unmap_region
+			   mm/vma.h:free_pgtables_vma_ok
 			   mm/mmap.c:remove_mm_vmas mm/mmap.c:dup_mmap_abort)
-		TREE_PRESENT=($'mm/internal.h\tvoid free_pgtables\\([^)]*unsigned long tree_max\tfree_pgtables() takes tree_max')
+		TREE_PRESENT=($'mm/internal.h\tvoid free_pgtables\\([^)]*unsigned long tree_max\tfree_pgtables() takes tree_max'
+			      $'mm/vma.c\tvms->unmap_end, vms->vma_count, mm_wr_locked\tmunmap passes its side tree\'s count as tree_max'
+			      $'mm/memory.c\tVM_WARN_ON_ONCE\\(!free_pgtables_vma_ok\tfree_pgtables() checks every VMA it reaches')
 		TREE_ABSENT=($'kernel/fork.c\tXA_ZERO_ENTRY' $'mm/mmap.c mm/memory.c\txa_is_zero')
 		TREE_BASE_REASON="entries left in the tree"
 		TREE_BASE_EXCEPT=("no injection")
