@@ -105,8 +105,6 @@ parse_ktap() {
 	python3 "$LIB/kunit_json.py" counts "$json"
 }
 
-SPLAT_RE='BUG:|WARNING:|KASAN|possible circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|Bad rss-counter|non-zero pgtables_bytes|Oops|Kernel panic|Unable to handle kernel|general protection fault|kernel BUG'
-
 # check_results: read the console of one boot, fill RESULT_* and print the
 # failures; returns non-zero when the run of this tree did not go as it must.
 check_results() {

@@ -28,25 +28,87 @@ of the tree table's TREE_MAINT_TREE (6.12.y: mainline's, which has
 today's maintainers and addresses); the cover letter to all of them.
 Exporting the same commits again gives the same bytes.
 
+With --post DIR, export nothing: copy the shipped patches/<tree>/ into DIR,
+outside this repository, re-signed by whoever posts them.  The project's
+group address cannot certify the Developer's Certificate of Origin: in
+the copies, your git identity (git config user.name and user.email)
+becomes the From: of every mail and replaces the project's
+Signed-off-by:.  Everything else stays as shipped.  Send the copies (git
+send-email DIR/*.patch) only if you can certify the DCO for them.
+
 Options:
   -o, --work-dir DIR work tree holding the series as commits on top of 'base'
       --tree TREE    tree (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
   -v, --reroll N     version of the series (default: 1; 1 prints no "v1")
       --out DIR      write there instead (default: patches/<tree>/)
+      --post DIR     write copies of patches/<tree>/ re-signed by you to DIR
   -h, --help         show this help
 EOT
 }
 
-main() {
-	local tree="" reroll=1 out="" opts subject blurb tmp newest maint_tree extra=() patches=()
+# post DIR: copies of the shipped series in DIR, From: and Signed-off-by:
+# of the poster's git identity instead of the project's.
+post() {
+	local dir="$1" name email tmp
 
-	opts=$(getopt -o ho:v: -l help,work-dir:,tree:,reroll:,out: -n "$PROG" -- "$@") || { usage >&2; exit 2; }
+	case "$(realpath -m "$dir")/" in
+	"$REPO_DIR"/*) die "--post writes outside this repository, not to $dir" ;;
+	esac
+	name=$(git -C "$REPO_DIR" config user.name || true)
+	email=$(git -C "$REPO_DIR" config user.email || true)
+	[[ -n "$name" && -n "$email" ]] ||
+		die "--post signs with your git identity: set git config user.name and user.email"
+	[[ -f "$TREE_PATCH_DIR/series" ]] || die "no shipped series in $TREE_PATCH_DIR"
+	if [[ -e "$dir" ]] && find "$dir" -mindepth 1 ! -name '*.patch' ! -name series | grep -q .; then
+		die "$dir holds other files than a series: choose an empty or new directory"
+	fi
+	tmp=$(mktemp -d)
+	TMP_EXPORT="$tmp"
+	trap 'rm -rf "$TMP_EXPORT"' EXIT
+	cp "$TREE_PATCH_DIR"/*.patch "$TREE_PATCH_DIR/series" "$tmp/"
+	POSTER="$name <$email>" python3 - "$tmp"/*.patch <<'PY' || die "could not re-sign the series"
+import os, re, sys
+
+poster = os.environ['POSTER']
+project = None
+for path in sys.argv[1:]:
+    text = open(path).read()
+    head, sep, body = text.partition('\n\n')
+    m = re.search(r'^From: (.*)$', head, re.M)
+    if not m:
+        sys.exit(f'{path}: no From: header')
+    if project is None:
+        project = m.group(1)
+    if m.group(1) != project:
+        sys.exit(f'{path}: From: {m.group(1)}, not the project\'s {project}')
+    if poster == project:
+        sys.exit(f'your git identity is the project\'s ({project}), which cannot sign')
+    head = head.replace(f'From: {project}', f'From: {poster}', 1)
+    msg, sep2, rest = body.partition('\n---\n')
+    if 'cover-letter' not in path:
+        sob = f'Signed-off-by: {project}'
+        if msg.count(sob) != 1:
+            sys.exit(f'{path}: expected one "{sob}"')
+        msg = msg.replace(sob, f'Signed-off-by: {poster}')
+    open(path, 'w').write(head + sep + msg + sep2 + rest)
+PY
+	mkdir -p "$dir"
+	rm -f "$dir"/*.patch "$dir/series"
+	cp "$tmp"/*.patch "$tmp/series" "$dir/"
+	log "wrote $(wc -l <"$dir/series") patches and the cover letter to $dir, from and signed off by $name <$email>"
+}
+
+main() {
+	local tree="" reroll=1 out="" post_dir="" opts subject blurb tmp newest maint_tree extra=() patches=()
+
+	opts=$(getopt -o ho:v: -l help,work-dir:,tree:,reroll:,out:,post: -n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
 		-o | --work-dir) tree="$2"; shift 2 ;;
 		-v | --reroll) reroll="$2"; shift 2 ;;
 		--out) out="$2"; shift 2 ;;
+		--post) post_dir="$2"; shift 2 ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
 		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
@@ -54,6 +116,12 @@ main() {
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
 	common_opts_check
+	if [[ -n "$post_dir" ]]; then
+		[[ -z "$tree" && -z "$out" && "$reroll" == 1 ]] ||
+			die "--post copies the shipped series: no --work-dir, --out or --reroll with it"
+		post "$post_dir"
+		return 0
+	fi
 	[[ -n "$tree" ]] || die "--work-dir is required (see --help)"
 	git -C "$tree" rev-parse -q --verify "$BASE_REF^{commit}" >/dev/null ||
 		die "$tree is not a work tree of the imported base (no tag 'base')"

@@ -82,7 +82,7 @@ expect_usage() {
 
 SCRIPTS=(run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/get-base.sh
 	 scripts/apply-series.sh scripts/export-series.sh scripts/bench.sh scripts/test.sh
-	 scripts/check-apply.sh scripts/debian-versions.sh)
+	 scripts/check-apply.sh scripts/debian-versions.sh scripts/class-race.sh)
 
 test_options() {
 	local s
@@ -97,7 +97,8 @@ test_options() {
 		expect_error "$s --tree no-such-tree" "unknown tree 'no-such-tree'" \
 			"$REPO_DIR/$s" --tree no-such-tree
 	done
-	for s in run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/bench.sh; do
+	for s in run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/bench.sh \
+		 scripts/class-race.sh; do
 		expect_error "$s --arch sparc" "unknown arch 'sparc'" "$REPO_DIR/$s" --arch sparc
 		expect_error "$s --arch x86_64,sparc" "unknown arch 'sparc'" "$REPO_DIR/$s" --arch x86_64,sparc
 		expect_error "$s --jobs 0" "--jobs takes a positive number" "$REPO_DIR/$s" --jobs 0
@@ -113,6 +114,14 @@ test_options() {
 		"$REPO_DIR/scripts/apply-series.sh" --upto two
 	expect_error "export-series.sh without --work-dir" "--work-dir is required" \
 		"$REPO_DIR/scripts/export-series.sh"
+	expect_error "class-race.sh --variant all" "--variant takes base, series or both" \
+		"$REPO_DIR/scripts/class-race.sh" --variant all
+	expect_error "class-race.sh --runs 0" "--runs takes a positive number" \
+		"$REPO_DIR/scripts/class-race.sh" --runs 0
+	expect_error "class-race.sh --tree mainline" "mainline has no test-only class patches" \
+		"$REPO_DIR/scripts/class-race.sh" --tree mainline
+	expect_error "export-series.sh --post into the repository" "--post writes outside this repository" \
+		"$REPO_DIR/scripts/export-series.sh" --post "$REPO_DIR/posted"
 	expect_error "debian-versions.sh --suites sid" "unknown suite 'sid'" \
 		"$REPO_DIR/scripts/debian-versions.sh" --suites trixie,sid
 }
@@ -325,6 +334,36 @@ test_trailers_detects() {
 }
 
 # A guest that cannot finish in 5 seconds.
+# --post: copies of the shipped series, From: and Signed-off-by: the
+# poster's git identity, the rest as shipped; refused without an identity.
+test_post_resigns() {
+	local tree dir="$TMP/posted" gc="$TMP/poster.gitconfig" p bad=0
+	local poster="Forkfix Test Poster <test-poster@forkfix.invalid>"
+
+	git config -f "$gc" user.name "Forkfix Test Poster"
+	git config -f "$gc" user.email test-poster@forkfix.invalid
+	for tree in "${KNOWN_TREES[@]}"; do
+		rm -rf "$dir"
+		if ! GIT_CONFIG_GLOBAL="$gc" "$REPO_DIR/scripts/export-series.sh" --tree "$tree" \
+			--post "$dir" >"$TMP/out" 2>&1; then
+			report "export-series.sh --post: $tree re-signed by the poster" 1 "$(tail -n1 "$TMP/out")"
+			continue
+		fi
+		for p in "$REPO_DIR/patches/$tree"/*.patch; do
+			# Only the From: header and the sign-off differ.
+			[[ "$(diff "$p" "$dir/${p##*/}" | grep -c '^[<>]')" -eq "$([[ $p == *cover-letter* ]] && echo 2 || echo 4)" ]] || bad=1
+			grep -q "^From: $poster\$" "$dir/${p##*/}" || bad=1
+			[[ $p == *cover-letter* ]] && continue
+			sed '1,/^$/d; /^---$/,$d' "$dir/${p##*/}" | git interpret-trailers --parse |
+				tail -n1 | grep -qx "Signed-off-by: $poster" || bad=1
+		done
+		report "export-series.sh --post: $tree re-signed by the poster, nothing else changed" "$bad"
+	done
+	expect_error "export-series.sh --post without a git identity" "set git config user.name" \
+		env GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 \
+		"$REPO_DIR/scripts/export-series.sh" --post "$TMP/posted2"
+}
+
 test_hang() {
 	local pidfile="$TMP/results-hang/x86_64/qemu.pid"
 
@@ -364,6 +403,7 @@ main() {
 	test_missing_qemu
 	test_apply_detects
 	test_trailers_detects
+	test_post_resigns
 	if [[ $quick -eq 0 ]]; then
 		test_bad_patch
 		test_hang

@@ -11,6 +11,10 @@
 export CCACHE_NOHASHDIR=1
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$CACHE_DIR/work}"
 
+# What counts as a splat in a guest's console (run-qemu.sh, class-race.sh).
+# shellcheck disable=SC2034 # used by the scripts that source this
+SPLAT_RE='BUG:|WARNING:|KASAN|possible circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|Bad rss-counter|non-zero pgtables_bytes|Oops|Kernel panic|Unable to handle kernel|general protection fault|kernel BUG'
+
 # build_dir NAME: the build directory NAME of the current work tree.
 build_dir() {
 	printf '%s/.build-%s\n' "$TREE_DIR" "$1"

@@ -67,7 +67,10 @@ apply_patches() {
 # series, and the TREE_INFRA_PATCHES at its head that fix KUnit itself;
 # the negative control) or "broken:NAME" (the series and kunit/<tree>/broken/NAME.patch,
 # a deliberately broken teardown the suite must catch; its work tree is
-# broken-PURPOSE).  Sets TREE_DIR.
+# broken-PURPOSE), or "class:base" / "class:series" (the base variant or
+# the whole series, plus the test-only patches of kunit/<tree>/class/ for
+# scripts/class-race.sh; work trees class-base-PURPOSE, class-series-PURPOSE).
+# Sets TREE_DIR.
 prepare_tree() {
 	local variant="$1" purpose="$2" patches=() dir="$1"
 
@@ -85,6 +88,14 @@ prepare_tree() {
 		dir=broken
 		patches+=("$TREE_KUNIT_DIR/broken/${variant#broken:}.patch")
 		[[ -f "${patches[-1]}" ]] || die "no broken variant ${variant#broken:} for $TREE: ${patches[-1]}"
+		;;
+	class:base | class:series)
+		dir="class-${variant#class:}"
+		compgen -G "$TREE_KUNIT_DIR/class/*.patch" >/dev/null ||
+			die "$TREE has no test-only class patches ($TREE_KUNIT_DIR/class/*.patch)"
+		[[ "$variant" == class:series ]] ||
+			patches=("${patches[@]:0:TREE_INFRA_PATCHES}" "${patches[-1]}")
+		patches+=("$TREE_KUNIT_DIR"/class/*.patch)
 		;;
 	*) die "internal: unknown variant '$variant'" ;;
 	esac
