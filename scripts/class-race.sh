@@ -36,9 +36,10 @@ windows and of swapoff's walks of a failed fork's mm.
   base:   the base with those patches (and the KUnit suite, not run);
   series: the whole series with the same patches.
 Each guest (scripts/guest/race-init.c) swaps on /dev/ram0, turns swap
-off and on in a loop in one process, and in another pages an anonymous
-region out (MADV_PAGEOUT) and forks with fail-nth at a random point of the
-copy, again and again.
+off and on in a loop in one process, keeps pages of its own in swap in a
+second (so that swapoff walks on past a failed fork's mm), and in a third
+pages an anonymous region out (MADV_PAGEOUT) and forks with fail-nth at a
+random point of the copy, again and again.
 
 The base is booted --runs times, each until the first splat (at most
 --run-limit seconds): every run must oops in swapoff's walk; the time from
@@ -121,7 +122,12 @@ parse() {
 			[[ "$line" =~ ^\[\ *([0-9.]+)\]\ *(.*)$ ]] || die "internal: no time stamp in: $line"
 			R_SPLAT="${BASH_REMATCH[1]}"
 			R_SPLAT_LINE="${BASH_REMATCH[2]}"
-			grep -a -q -E 'unuse_(mm|vma|pte|pmd|pud|p4d)' "$console" && R_SITE="swapoff: unuse_mm()"
+			# Where the first splat hit: its first kernel RIP (unuse_mm()
+			# is inlined into the swapoff syscall).
+			R_SITE=$(sed -n '/forkfix: race-begin/,$p' "$console" |
+				sed -n 's/.*RIP: 0010:\([A-Za-z0-9_.]*\).*/\1/p; s/.*pc : \([A-Za-z0-9_.]*\).*/\1/p' |
+				head -n1)
+			R_SITE="${R_SITE:--}"
 		fi
 	fi
 	grep -a -E "$SPLAT_RE" "$console" >"$1/splats.txt" || true
@@ -164,13 +170,13 @@ run_base() {
 		race "$dir" "$RUN_LIMIT"
 		parse "$dir"
 		row base "$i" "$RUN_LIMIT"
-		if [[ -n "$R_SPLAT" && "$R_SITE" != - ]]; then
+		if [[ -n "$R_SPLAT" && "$R_SITE" =~ swapoff|try_to_unuse|unuse_ ]]; then
 			report "$ARCH base run $i: oops in swapoff's walk of a failed fork's mm" 0 \
-				"after ${R_TO_SPLAT}s, $R_FAILED failed forks, $R_WINDOWS windows: $R_SPLAT_LINE"
+				"after ${R_TO_SPLAT}s in $R_SITE: $R_SPLAT_LINE"
 			WORST=$(awk -v a="$WORST" -v b="$R_TO_SPLAT" 'BEGIN { print (b > a) ? b : a }')
 		elif [[ -n "$R_SPLAT" ]]; then
 			report "$ARCH base run $i: oops in swapoff's walk of a failed fork's mm" 1 \
-				"a splat after ${R_TO_SPLAT}s, but not in unuse_mm(): $R_SPLAT_LINE"
+				"a splat after ${R_TO_SPLAT}s, but in $R_SITE, not swapoff: $R_SPLAT_LINE"
 		else
 			report "$ARCH base run $i: oops in swapoff's walk of a failed fork's mm" 1 \
 				"no splat in ${RUN_LIMIT}s (windows ${R_WINDOWS:-?}, walks ${R_WALKS:-?})"

@@ -11,7 +11,7 @@ PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
-STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base"
+STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,class"
 
 # plan_text TREE: the tree's two tiers, as usage prints them.
 plan_text() {
@@ -47,11 +47,14 @@ STEP:ARCHES:
                 fork sweep, kmemleak and splat scan
   qemu-base     ./run-qemu.sh --base: must exit non-zero, and every teardown
                 case must fail for the tree's reason, at boot and from debugfs
+  class         scripts/class-race.sh: swapoff against failed forks on
+                test-only kernels with the walkers' checks reverted: the base
+                oopses in every run, the series runs clean 20 times longer
 The plans:
 $(for t in "${KNOWN_TREES[@]}"; do plan_text "$t"; done)
 The default tier is CI's and must pass cold within 75 minutes; --full adds
 what repeats a proof of the default tier on another arch or through
-another runner (README.md, "Figures", has the measured times).
+another runner, and the long race of the class evidence (README.md, "Figures", has the measured times).
 Every PASS/FAIL line of the steps counts; the last line is
 "N passed, N failed".  Logs: \$CACHE_DIR/logs/test-<tree>-<step>.log.
 Missing Debian packages are installed when run as root.
@@ -156,6 +159,10 @@ run_tree() {
 			step "$tree qemu-base" fail "$REPO_DIR/run-qemu.sh" --tree "$tree" --base \
 				--arch "$arches" --results "$results"
 			check_base_failures "$tree qemu-base" "$results" "$arches"
+			;;
+		class)
+			step "$tree class" pass "$REPO_DIR/scripts/class-race.sh" --tree "$tree" \
+				--arch "$arches"
 			;;
 		*)
 			die "internal: unknown step '$s' in the test plan of $tree"

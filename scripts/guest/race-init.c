@@ -8,14 +8,18 @@
  *  1. mounts proc, sysfs and debugfs; makes failslab and fail_page_alloc
  *     fire on task-local fail-nth for sleeping allocations and order 0;
  *  2. writes a swap header to the RAM disk /dev/ram0 (brd) and swaps on it;
- *  3. a child turns swap off and on again in a loop, a random 0-10 ms
- *     apart, so that swapoff's try_to_unuse() walks the mmlist often;
+ *  3. a child turns swap off and on again in a loop, on for a random
+ *     20-100 ms each time, so that swapoff's try_to_unuse() walks the
+ *     mmlist often; another child keeps pages of its own in swap, behind
+ *     the parent's mm on the mmlist (holder());
  *  4. init is the parent: it maps an anonymous region A, then TAIL
  *     regions above it, and loops: MADV_PAGEOUT on A (while swap is on,
  *     A's PTEs become swap entries, and a fork that copies A puts the
  *     child's mm on the mmlist), then fork() with fail-nth set to a random
  *     point of the copy, so that most forks fail, many of them after A;
  *  5. stops after FORKFIX_RACE_SECONDS (environment) and powers off.
+ *
+ * "swapped" counts the forks whose parent had pages in swap right before.
  *
  * Progress and the final counts go to /dev/kmsg, so that they carry the
  * same time stamps as a splat: "forkfix: race-begin", "forkfix: race t=...",
@@ -61,7 +65,7 @@ static void say(const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(line, sizeof(line), "forkfix: ");
+	n = snprintf(line, sizeof(line), "<4>forkfix: ");
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
@@ -69,7 +73,7 @@ static void say(const char *fmt, ...)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	if (kmsg < 0 || write(kmsg, line, n) != n)
-		fwrite(line, 1, n, stdout);
+		fwrite(line + 3, 1, n - 3, stdout);
 	fflush(stdout);
 }
 
@@ -133,6 +137,27 @@ static void make_swap(void)
 		die("swapon " RAM);
 }
 
+/*
+ * The holder: a process with pages of its own in swap, paged out again
+ * every 10 ms.  It swaps first, so that its mm joins the mmlist before the
+ * parent's, behind it and the parent's children: swapoff then still has
+ * entries in use when it reaches a failed fork's mm, and walks it even when
+ * that mm holds no swap entry (as with the series).
+ */
+static void holder(void)
+{
+	unsigned char *h = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (h == MAP_FAILED)
+		die("mmap in the holder");
+	memset(h, 0xa5, 16 * PAGE);
+	for (;;) {
+		madvise(h, 16 * PAGE, MADV_PAGEOUT);
+		usleep(10000);
+	}
+}
+
 /* The child of step 3: swapoff, swapon, until killed. */
 static void swapper(void)
 {
@@ -140,7 +165,12 @@ static void swapper(void)
 
 	srand(getpid());
 	for (;;) {
-		usleep(rand() % 10000);
+		/*
+		 * Swap stays on for 20-100 ms, so that the parent's pageouts
+		 * find it on; swapoff then walks the mmlist, and with luck a
+		 * failed fork's mm in its window.
+		 */
+		usleep(20000 + rand() % 80000);
 		errors += !!swapoff(RAM);
 		errors += !!swapon(RAM, 0);
 		if (++cycles % 1000 == 0)
@@ -158,6 +188,23 @@ static unsigned char *map(unsigned long addr, size_t len, int prot)
 	return p;
 }
 
+/* VmSwap of this process, in kB. */
+static long vm_swap(void)
+{
+	static char buf[4096];
+	ssize_t n;
+	char *p;
+	int fd = open("/proc/self/status", O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	p = strstr(buf, "VmSwap:");
+	return p ? strtol(p + 7, NULL, 10) : -1;
+}
+
 /* Pre-fault the stack: with fail-nth armed, growing it could fail. */
 static void grow_stack(void)
 {
@@ -170,11 +217,11 @@ static void grow_stack(void)
 
 int main(void)
 {
-	unsigned long forks = 0, failed = 0, points = 0;
+	unsigned long forks = 0, failed = 0, points = 0, swapped = 0;
 	unsigned char *a, *t;
 	double seconds, t0, next;
 	int fd, i, status, n;
-	pid_t swap_pid, pid;
+	pid_t swap_pid, hold_pid, pid;
 	char buf[32];
 	ssize_t len;
 	long left;
@@ -189,6 +236,8 @@ int main(void)
 	if (mknod("/dev/kmsg", S_IFCHR | 0600, makedev(1, 11)) && errno != EEXIST)
 		die("mknod /dev/kmsg");
 	kmsg = open("/dev/kmsg", O_WRONLY);
+	/* Warnings and worse on the console: not every swapon's "Adding". */
+	put("/proc/sys/kernel/printk", "5");
 	seconds = atof(getenv("FORKFIX_RACE_SECONDS") ?: "60");
 	say("race init started: %.0f s, window delay %s ms", seconds,
 	    getenv("FORKFIX_DELAY_MS") ?: "20");
@@ -201,6 +250,27 @@ int main(void)
 	put(DBG "/fail_page_alloc/verbose", "0");
 	make_swap();
 
+	/*
+	 * The swapper first: forked later, it would share A's pages, and
+	 * MADV_PAGEOUT leaves pages that another process maps alone.
+	 */
+	swap_pid = fork();
+	if (swap_pid < 0)
+		die("fork of the swapper");
+	if (swap_pid == 0) {
+		swapper();
+		_exit(0);
+	}
+	hold_pid = fork();
+	if (hold_pid < 0)
+		die("fork of the holder");
+	if (hold_pid == 0) {
+		holder();
+		_exit(0);
+	}
+	/* Let the holder's mm join the mmlist first. */
+	sleep(1);
+
 	/* A, then TAIL single pages with alternating protections above it. */
 	a = map(BASE, A_PAGES * PAGE, PROT_READ | PROT_WRITE);
 	memset(a, 0x5a, A_PAGES * PAGE);
@@ -209,14 +279,6 @@ int main(void)
 		t[0] = i;
 		if (i % 2 && mprotect(t, PAGE, PROT_READ))
 			die("mprotect");
-	}
-
-	swap_pid = fork();
-	if (swap_pid < 0)
-		die("fork of the swapper");
-	if (swap_pid == 0) {
-		swapper();
-		_exit(0);
 	}
 
 	fd = open("/proc/thread-self/fail-nth", O_RDWR);
@@ -244,13 +306,16 @@ int main(void)
 		}
 	}
 	points = n;
-	say("race-begin points=%lu", points);
+	if (madvise(a, A_PAGES * PAGE, MADV_PAGEOUT))
+		die("MADV_PAGEOUT");
+	say("race-begin points=%lu swapped=%ld kB", points, vm_swap());
 
 	t0 = now();
 	next = t0 + 30;
 	while (now() - t0 < seconds) {
 		if (madvise(a, A_PAGES * PAGE, MADV_PAGEOUT))
 			die("MADV_PAGEOUT");
+		swapped += vm_swap() > 0;
 		n = 1 + rand() % points;
 		len = snprintf(buf, sizeof(buf), "%d", n);
 		if (write(fd, buf, len) != len)
@@ -267,16 +332,18 @@ int main(void)
 			waitpid(pid, &status, 0);
 		if (now() >= next) {
 			next += 30;
-			say("race t=%.0f forks=%lu failed=%lu windows=%ld walks=%ld walk_vmas=%ld",
+			say("race t=%.0f forks=%lu failed=%lu windows=%ld walks=%ld walk_vmas=%ld swapped=%lu",
 			    now() - t0, forks, failed, get(CLASS "/windows"),
-			    get(CLASS "/walks"), get(CLASS "/walk_vmas"));
+			    get(CLASS "/walks"), get(CLASS "/walk_vmas"), swapped);
 		}
 	}
 	kill(swap_pid, SIGKILL);
+	kill(hold_pid, SIGKILL);
 	waitpid(swap_pid, &status, 0);
-	say("race-end t=%.0f forks=%lu failed=%lu windows=%ld walks=%ld walk_vmas=%ld",
+	waitpid(hold_pid, &status, 0);
+	say("race-end t=%.0f forks=%lu failed=%lu windows=%ld walks=%ld walk_vmas=%ld swapped=%lu",
 	    now() - t0, forks, failed, get(CLASS "/windows"), get(CLASS "/walks"),
-	    get(CLASS "/walk_vmas"));
+	    get(CLASS "/walk_vmas"), swapped);
 	sync();
 	reboot(RB_AUTOBOOT);
 	return 0;

@@ -95,7 +95,7 @@ tree_vars() {
 			     $'map-count-kept\tmap_count is [1-9]')
 		TREE_CI=(apply series:x86_64 kunit:x86_64 qemu:all qemu-base:x86_64)
 		TREE_FULL=(apply series:all kunit:all kunit-base:all kunit-broken:x86_64
-			   qemu:all qemu-base:all)
+			   qemu:all qemu-base:all class:x86_64)
 		;;
 	mainline)
 		TREE_PKG=linux-source-7.3
