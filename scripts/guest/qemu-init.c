@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fail-nth.h"
+
 #define PAGE		4096UL
 #define SZ_2M		(2UL << 20)
 /* Fixed addresses: below 47 bits; BASE and FAR in different top-level tables. */
@@ -434,6 +436,7 @@ static void kmemleak(void)
 int main(void)
 {
 	double t0, t1, t2, t3;
+	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	catch_fatal_signals();
@@ -445,12 +448,8 @@ int main(void)
 		fail("mount: %s", strerror(errno));
 	say("init started (GLIBC_TUNABLES=%s)", getenv("GLIBC_TUNABLES") ?: "unset");
 
-	put(DBG "/failslab/ignore-gfp-wait", "N");
-	put(DBG "/failslab/verbose", "0");
-	put(DBG "/fail_page_alloc/ignore-gfp-wait", "N");
-	put(DBG "/fail_page_alloc/ignore-gfp-highmem", "N");
-	put(DBG "/fail_page_alloc/min-order", "0");
-	put(DBG "/fail_page_alloc/verbose", "0");
+	for (i = 0; i < sizeof(fail_nth_settings) / sizeof(fail_nth_settings[0]); i++)
+		put(fail_nth_settings[i][0], fail_nth_settings[i][1]);
 
 	t0 = now();
 	kunit_rerun();

@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fail-nth.h"
+
 #define PAGE		4096UL
 #define BASE		0x200000000000UL
 #define A_PAGES		64
@@ -218,6 +220,7 @@ static void grow_stack(void)
 int main(void)
 {
 	unsigned long forks = 0, failed = 0, points = 0, swapped = 0;
+	size_t k;
 	unsigned char *a, *t;
 	double seconds, t0, next;
 	int fd, i, status, n;
@@ -242,12 +245,8 @@ int main(void)
 	say("race init started: %.0f s, window delay %s ms", seconds,
 	    getenv("FORKFIX_DELAY_MS") ?: "20");
 	put(CLASS "/delay_ms", getenv("FORKFIX_DELAY_MS") ?: "20");
-	put(DBG "/failslab/ignore-gfp-wait", "N");
-	put(DBG "/failslab/verbose", "0");
-	put(DBG "/fail_page_alloc/ignore-gfp-wait", "N");
-	put(DBG "/fail_page_alloc/ignore-gfp-highmem", "N");
-	put(DBG "/fail_page_alloc/min-order", "0");
-	put(DBG "/fail_page_alloc/verbose", "0");
+	for (k = 0; k < sizeof(fail_nth_settings) / sizeof(fail_nth_settings[0]); k++)
+		put(fail_nth_settings[k][0], fail_nth_settings[k][1]);
 	make_swap();
 
 	/*
