@@ -14,6 +14,12 @@ PROG=$(basename "$0")
 source "$(cd "$(dirname "$0")" && pwd)/scripts/lib/all.sh"
 
 DEFAULT_TIMEOUT=1500
+DEFAULT_WALK_SECONDS=60
+# The kinds of the distribution's mm with a sweep of their own in the guest
+# (scripts/guest/qemu-init.c, kind_names[]).
+DISTRO_KINDS=(swapped uffd-missing uffd-wp hugetlb-private hugetlb-shared ksm mlocked mbind uprobe)
+# The walkers that run while forks fail (walker_names[] there).
+WALKERS=(swapoff-swapon pageout uprobe-toggle proc-readers compaction ksmd-khugepaged)
 # Passed to init as its environment.  No rseq: after a fork() that did not
 # use up fail-nth, the count is still armed when the parent returns to user
 # space, and glibc's rseq area, write-protected for copy-on-write, would
@@ -61,6 +67,11 @@ Options:
   -k, --keep          also keep the kernel image, initramfs and QEMU command
                       line of every boot in the results directory
       --timeout SEC   time limit of one boot (default: $DEFAULT_TIMEOUT)
+      --walk-seconds N
+                      how long the walkers run while forks fail, per arch;
+                      0: no walker phase (default: $DEFAULT_WALK_SECONDS)
+      --no-kinds      no sweep of each kind on its own (the sweep of the
+                      whole parent still has every kind)
       --no-install    never run apt-get, only say what is missing
   -h, --help          show this help
 EOT
@@ -83,9 +94,10 @@ stage_time() {
 boot() {
 	local kernel="$1" initrd="$2" cmd
 
-	cmd=("${QEMU_CMD[@]}" -accel tcg -m 1024 -smp 2
+	guest_machine
+	cmd=("${QEMU_CMD[@]}" "${GUEST_QEMU[@]}"
 	     -nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
-	     -append "console=$CONSOLE panic=-1 oops=panic $GUEST_ENV")
+	     -append "console=$CONSOLE panic=-1 oops=panic $GUEST_APPEND $GUEST_ENV FORKFIX_WALK_SECONDS=$WALK_SECONDS FORKFIX_KINDS=$KINDS")
 	if [[ $KEEP -eq 1 ]]; then
 		printf '%q ' "${cmd[@]}" >"$ARCH_DIR/qemu-cmdline.sh"
 		echo >>"$ARCH_DIR/qemu-cmdline.sh"
@@ -127,6 +139,8 @@ check_results() {
 	RESULT_FORK_FAILED=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$sweep")
 	RESULT_ABSORBED=$(sed -n 's/.*absorbed=\([0-9]*\).*/\1/p' <<<"$sweep")
 	RESULT_COMPLETE=$(sed -n 's/.*complete=\([0-9]*\).*/\1/p' <<<"$sweep")
+	check_kinds "$console" "$dir/kinds.txt"
+	check_walkers "$console" "$dir/walkers.txt"
 	leaks=$(grep -a -o 'forkfix: kmemleak objects=[0-9]*' "$console" | tail -n1 || true)
 	RESULT_LEAKS="${leaks##*=}"
 	grep -a -E "$SPLAT_RE" "$console" >"$dir/splats.txt" || true
@@ -144,6 +158,16 @@ check_results() {
 	[[ "$RESULT_SWEEP_CASE" == PASS ]] ||
 		problems+=("KUnit '$TREE_SWEEP_CASE' from debugfs: $RESULT_SWEEP_CASE, not PASS")
 	[[ "${RESULT_COMPLETE:-0}" == 1 ]] || problems+=("fork sweep incomplete")
+	[[ -n "$RESULT_SETUP" ]] || problems+=("no setup line: swap, memcg, uprobe, NUMA not set up")
+	[[ "$RESULT_SETUP" != *"uprobe off"* ]] || problems+=("the uprobe is not on")
+	[[ "$RESULT_SETUP" != *"nodes 1,"* ]] || problems+=("only one NUMA node")
+	[[ ${#RESULT_KINDS_BAD[@]} -eq 0 ]] ||
+		problems+=("kind sweeps missing or incomplete: ${RESULT_KINDS_BAD[*]}")
+	if [[ "$WALK_SECONDS" -gt 0 ]]; then
+		[[ "${RESULT_WALK_FAILED:-0}" -gt 0 ]] || problems+=("walkers: no failed fork")
+		[[ ${#RESULT_WALKERS_BAD[@]} -eq 0 ]] ||
+			problems+=("walkers missing, idle or with errors during the failed forks: ${RESULT_WALKERS_BAD[*]}")
+	fi
 	[[ "${RESULT_INIT_FAILS:-0}" == 0 ]] || problems+=("$RESULT_INIT_FAILS failed checks in init")
 	[[ "${RESULT_LEAKS:-x}" == 0 ]] || problems+=("kmemleak: ${RESULT_LEAKS:-no scan} objects")
 	[[ "$splats" -eq 0 ]] || problems+=("$splats splat lines (see $dir/splats.txt)")
@@ -152,6 +176,62 @@ check_results() {
 		printf '%s: [%s %s %s] %s\n' "$PROG" "$TREE" "$VARIANT" "$ARCH" "$line" >&2
 	done
 	[[ ${#problems[@]} -eq 0 ]]
+}
+
+# check_kinds CONSOLE TABLE: the sweep of each kind of the distribution's mm
+# (one "kind-sweep" line each); writes TABLE, sets RESULT_KINDS_* and
+# RESULT_SETUP.
+check_kinds() {
+	local console="$1" table="$2" kind line points failed complete seconds
+
+	RESULT_SETUP=$(grep -a -o 'forkfix: setup: .*' "$console" | tail -n1 || true)
+	RESULT_KINDS_BAD=()
+	RESULT_KINDS_POINTS=0
+	RESULT_KINDS_FAILED=0
+	RESULT_KINDS_JSON=""
+	printf '%-16s %7s %7s %9s %8s\n' kind points failed complete seconds >"$table"
+	[[ $KINDS -eq 1 ]] || return 0
+	for kind in "${DISTRO_KINDS[@]}"; do
+		line=$(grep -a -o "forkfix: kind-sweep kind=$kind .*" "$console" | tail -n1 || true)
+		points=$(sed -n 's/.* points=\([0-9]*\).*/\1/p' <<<"$line")
+		failed=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")
+		complete=$(sed -n 's/.* complete=\([0-9]*\).*/\1/p' <<<"$line")
+		seconds=$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+		printf '%-16s %7s %7s %9s %8s\n' "$kind" "${points:--}" "${failed:--}" \
+			"${complete:--}" "${seconds:--}" >>"$table"
+		if [[ "$complete" != 1 || "${failed:-0}" -eq 0 ]]; then
+			RESULT_KINDS_BAD+=("$kind")
+			continue
+		fi
+		RESULT_KINDS_POINTS=$((RESULT_KINDS_POINTS + points))
+		RESULT_KINDS_FAILED=$((RESULT_KINDS_FAILED + failed))
+		RESULT_KINDS_JSON+="${RESULT_KINDS_JSON:+, }\"$kind\": {\"points\": $points, \"failed_forks\": $failed}"
+	done
+}
+
+# check_walkers CONSOLE TABLE: the walker phase: forks, failed forks, and per
+# walker its iterations, those between the first and the last failed fork
+# (must be > 0: they overlapped) and its errors (must be 0).
+check_walkers() {
+	local console="$1" table="$2" name line iters during errors
+
+	line=$(grep -a -o 'forkfix: walkers seconds=.*' "$console" | tail -n1 || true)
+	RESULT_WALK_LINE="${line#forkfix: walkers }"
+	RESULT_WALK_FORKS=$(sed -n 's/.* forks=\([0-9]*\).*/\1/p' <<<"$line")
+	RESULT_WALK_FAILED=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")
+	RESULT_WALKERS_BAD=()
+	RESULT_WALKERS_JSON=""
+	printf '%s\n%-16s %10s %20s %7s\n' "${RESULT_WALK_LINE:-no walker phase}" \
+		walker iterations during-failed-forks errors >"$table"
+	for name in "${WALKERS[@]}"; do
+		line=$(grep -a -o "forkfix: walker name=$name .*" "$console" | tail -n1 || true)
+		iters=$(sed -n 's/.* iterations=\([0-9]*\).*/\1/p' <<<"$line")
+		during=$(sed -n 's/.* during-failed-forks=\([0-9]*\).*/\1/p' <<<"$line")
+		errors=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' <<<"$line")
+		printf '%-16s %10s %20s %7s\n' "$name" "${iters:--}" "${during:--}" "${errors:--}" >>"$table"
+		[[ "${during:-0}" -gt 0 && "${errors:-1}" -eq 0 ]] || RESULT_WALKERS_BAD+=("$name")
+		RESULT_WALKERS_JSON+="${RESULT_WALKERS_JSON:+, }\"$name\": {\"iterations\": ${iters:-0}, \"during_failed_forks\": ${during:-0}, \"errors\": ${errors:-0}}"
+	done
 }
 
 # Failing KUnit cases, from the parser's summary, for the base run.
@@ -174,6 +254,9 @@ json_arch() {
 	printf '     "fork_sweep": {"points": %d, "failed_forks": %d, "absorbed": %d, "complete": %s},\n' \
 		"${RESULT_POINTS:-0}" "${RESULT_FORK_FAILED:-0}" "${RESULT_ABSORBED:-0}" \
 		"$([[ "${RESULT_COMPLETE:-0}" == 1 ]] && echo true || echo false)"
+	printf '     "kind_sweeps": {%s},\n' "$RESULT_KINDS_JSON"
+	printf '     "walkers": {"seconds": %d, "forks": %d, "failed_forks": %d, "walkers": {%s}},\n' \
+		"$WALK_SECONDS" "${RESULT_WALK_FORKS:-0}" "${RESULT_WALK_FAILED:-0}" "$RESULT_WALKERS_JSON"
 	printf '     "splats": %d, "leaks": %d, "init_failures": %d,\n' \
 		"${RESULT_SPLATS:-0}" "${RESULT_LEAKS:--1}" "${RESULT_INIT_FAILS:-0}"
 	printf '     "seconds": {'
@@ -236,9 +319,13 @@ run_arch() {
 	# A base run is expected to fail: its line is not a PASS/FAIL line.
 	label="$status"
 	[[ "$VARIANT" == base ]] && label=BASE
-	printf '%-4s  %s %s %s: boot: %s | debugfs: %s, sweep case %s | fork sweep: %s points, %s failed forks | splats %s | leaks %s | %s\n' \
+	printf '%-4s  %s %s %s: boot: %s | debugfs: %s, sweep case %s | fork sweep: %s points, %s failed forks | %s kind sweeps: %s points, %s failed forks | walkers %ss: %s forks, %s failed | splats %s | leaks %s | %s\n' \
 		"$label" "$TREE" "$VARIANT" "$ARCH" "$RESULT_BOOT" "$RESULT_RERUN" "$RESULT_SWEEP_CASE" \
-		"${RESULT_POINTS:-?}" "${RESULT_FORK_FAILED:-?}" "${RESULT_SPLATS:-?}" "${RESULT_LEAKS:-?}" \
+		"${RESULT_POINTS:-?}" "${RESULT_FORK_FAILED:-?}" \
+		"$([[ $KINDS -eq 1 ]] && echo $((${#DISTRO_KINDS[@]} - ${#RESULT_KINDS_BAD[@]})) || echo no)" \
+		"$RESULT_KINDS_POINTS" "$RESULT_KINDS_FAILED" \
+		"$WALK_SECONDS" "${RESULT_WALK_FORKS:-0}" "${RESULT_WALK_FAILED:-0}" \
+		"${RESULT_SPLATS:-?}" "${RESULT_LEAKS:-?}" \
 		"$(printf '%s ' "${STAGE_TIMES[@]}")" >>"$RESULTS/summary.txt"
 }
 
@@ -250,8 +337,10 @@ main() {
 	ARCH_OPT=all
 	VARIANT=patched
 	KEEP=0
+	WALK_SECONDS=$DEFAULT_WALK_SECONDS
+	KINDS=1
 	RESULTS=""
-	opts=$(getopt -o ha:j:r:k -l help,tree:,arch:,base,jobs:,results:,keep,timeout:,no-install \
+	opts=$(getopt -o ha:j:r:k -l help,tree:,arch:,base,jobs:,results:,keep,timeout:,walk-seconds:,no-kinds,no-install \
 		-n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
@@ -259,6 +348,10 @@ main() {
 		--base) VARIANT=base; shift ;;
 		-r | --results) RESULTS="$2"; shift 2 ;;
 		-k | --keep) KEEP=1; shift ;;
+		--no-kinds) KINDS=0; shift ;;
+		--walk-seconds)
+			[[ "$2" =~ ^[0-9]+$ ]] || die "--walk-seconds needs a whole number of seconds, not '$2'"
+			WALK_SECONDS="$2"; shift 2 ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
 		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;

@@ -25,9 +25,9 @@ usage() {
 Usage: $PROG [OPTIONS]
 
 Show the class of bugs the series closes.  Builds two test-only kernels,
-both the debug kernel of run-qemu.sh (Kconfig.fragment,
-scripts/configs/qemu-<arch>.config) plus swap on a RAM disk
-(scripts/configs/class.config), and both with the patches of
+both the debug kernel of run-qemu.sh (Kconfig.fragment, which has swap on
+a RAM disk, and scripts/configs/qemu-<arch>.config) plus printk time
+stamps (scripts/configs/class.config), and both with the patches of
 kunit/<tree>/class/: the checks that 6.12.y added to swapoff's unuse_mm()
 and to uprobes' register_for_each_vma() for a failed fork's mm reverted, a
 ${DEFAULT_DELAY_MS} ms sleep in dup_mm() between a failed dup_mmap() whose mm joined the
@@ -98,9 +98,10 @@ race() {
 	local dir="$1" seconds="$2" cmd
 
 	mkdir -p "$dir"
-	cmd=("${QEMU_CMD[@]}" -accel tcg -m 1024 -smp 2 -nographic -no-reboot
+	guest_machine
+	cmd=("${QEMU_CMD[@]}" "${GUEST_QEMU[@]}" -nographic -no-reboot
 	     -kernel "$KERNEL" -initrd "$INITRD"
-	     -append "console=$CONSOLE panic=-1 oops=panic kunit.enable=0 GLIBC_TUNABLES=glibc.pthread.rseq=0 FORKFIX_RACE_SECONDS=$seconds FORKFIX_DELAY_MS=$DELAY_MS")
+	     -append "console=$CONSOLE panic=-1 oops=panic kunit.enable=0 $GUEST_APPEND GLIBC_TUNABLES=glibc.pthread.rseq=0 FORKFIX_RACE_SECONDS=$seconds FORKFIX_DELAY_MS=$DELAY_MS")
 	printf '%q ' "${cmd[@]}" >"$dir/qemu-cmdline.sh"
 	TIMEOUT=$((seconds + BOOT_SLACK)) run_guest "$dir" "$ARCH $VARIANT race" "${cmd[@]}"
 }

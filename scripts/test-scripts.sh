@@ -107,6 +107,8 @@ test_options() {
 	for s in run-qemu.sh scripts/run-kunit.sh scripts/bench.sh; do
 		expect_error "$s --timeout soon" "--timeout takes seconds" "$REPO_DIR/$s" --timeout soon
 	done
+	expect_error "run-qemu.sh --walk-seconds a-minute" "--walk-seconds needs a whole number" \
+		"$REPO_DIR/run-qemu.sh" --walk-seconds a-minute
 	expect_error "bench.sh --pairs 0" "--pairs takes a positive number" \
 		"$REPO_DIR/scripts/bench.sh" --pairs 0
 	expect_error "test.sh --steps everything" "unknown step" "$REPO_DIR/scripts/test.sh" --steps everything

@@ -11,7 +11,9 @@ PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
-STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,class"
+STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,walk,class"
+# The walker phase of the walk step, per arch (the qemu step runs the default).
+LONG_WALK_SECONDS=600
 
 # plan_text TREE: the tree's two tiers, as usage prints them.
 plan_text() {
@@ -43,10 +45,14 @@ STEP:ARCHES:
                 reason
   kunit-broken  scripts/run-kunit.sh --broken all: each broken teardown of
                 the tree table must be caught
-  qemu          ./run-qemu.sh: debug kernel, KUnit with fault injection,
-                fork sweep, kmemleak and splat scan
+  qemu          ./run-qemu.sh: debug kernel with the distribution's mm,
+                KUnit with fault injection, fork sweeps (all kinds, then one
+                per kind), walkers racing failed forks, kmemleak and splat scan
   qemu-base     ./run-qemu.sh --base: must exit non-zero, and every teardown
                 case must fail for the tree's reason, at boot and from debugfs
+                (default tier: --no-kinds --walk-seconds 0)
+  walk          ./run-qemu.sh --walk-seconds $LONG_WALK_SECONDS: the same with the walkers
+                racing failed forks for $LONG_WALK_SECONDS s per arch
   class         scripts/class-race.sh: swapoff against failed forks on
                 test-only kernels with the walkers' checks reverted: the base
                 oopses in every run, the series runs clean 20 times longer
@@ -116,6 +122,7 @@ check_base_failures() {
 
 run_tree() {
 	local tree="$1" steps="$2" full="$3" entry s arches results series_opts=() plan=()
+	local base_opts=()
 
 	tree_vars "$tree"
 	if [[ $full -eq 1 ]]; then
@@ -156,9 +163,17 @@ run_tree() {
 		qemu-base)
 			results="$CACHE_DIR/results/test-qemu-$tree-base"
 			rm -rf "${results:?}"
+			# The negative control of the default tier is the suite's:
+			# the kind sweeps and the walkers of the base run in --full.
+			base_opts=()
+			[[ $full -eq 1 ]] || base_opts=(--no-kinds --walk-seconds 0)
 			step "$tree qemu-base" fail "$REPO_DIR/run-qemu.sh" --tree "$tree" --base \
-				--arch "$arches" --results "$results"
+				--arch "$arches" --results "$results" "${base_opts[@]}"
 			check_base_failures "$tree qemu-base" "$results" "$arches"
+			;;
+		walk)
+			step "$tree walk" pass "$REPO_DIR/run-qemu.sh" --tree "$tree" --arch "$arches" \
+				--walk-seconds "$LONG_WALK_SECONDS"
 			;;
 		class)
 			step "$tree class" pass "$REPO_DIR/scripts/class-race.sh" --tree "$tree" \

@@ -23,30 +23,56 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <dirent.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include "fail-nth.h"
+#include "swap-setup.h"
 
 #define PAGE		4096UL
 #define SZ_2M		(2UL << 20)
+#define SZ_1G		(1UL << 30)
 /* Fixed addresses: below 47 bits; BASE and FAR in different top-level tables. */
 #define BASE		0x200000000000UL
 #define FAR		0x010000000000UL
 #define SLOT		0x10000000UL
 #define NR_MANY		48
 #define MAX_POINTS	20000
+/* A shared hugetlb mapping over a whole PUD: PMD sharing. */
+#define HUGE_SHARED_AT	(BASE + 64 * SLOT)
+#define KSM_PAGES	32
+/* Our regions, for the smaps and numa_maps checks: [FAR, OURS_END). */
+#define OURS_END	(HUGE_SHARED_AT + SZ_1G)
 #define DBG		"/sys/kernel/debug"
+#define TRACING		"/sys/kernel/tracing"
+#define KSM		"/sys/kernel/mm/ksm/"
+#define MEMCG		"/sys/fs/cgroup/forkfix"
+/* memory.max of the memcg the sweeps run in. */
+#define MEMCG_MAX	(256UL << 20)
+/*
+ * How far memory.current may move across a failed fork that freed all it
+ * charged: the per-CPU charge stocks (64 pages on each of the 2 CPUs) and
+ * the object stocks.  A sweep leaking a page per failed fork exceeds it.
+ */
+#define MEMCG_SLACK	(1UL << 20)
 #ifndef KUNIT_SUITE
 #error "build with -DKUNIT_SUITE=\"<suite>\" (scripts/guest/Makefile: SUITE=)"
 #endif
@@ -54,6 +80,18 @@
 enum kind {
 	ANON, NEIGHBOUR, SHM_SHARED, SHM_PRIVATE, WIPEONFORK, DONTFORK,
 	ACCOUNT, THP, FAR_ANON, MANY,
+	/* The mm of a distribution kernel: each also has a sweep of its own. */
+	SWAPPED, UFFD_MISSING, UFFD_WP, HUGE_PRIVATE, HUGE_SHARED, KSM_MERGED,
+	MLOCKED, MBIND, UPROBE,
+	NR_KINDS
+};
+#define FIRST_DISTRO_KIND SWAPPED
+
+static const char *const kind_names[NR_KINDS] = {
+	"anon", "neighbour", "shm-shared", "shm-private", "wipeonfork",
+	"dontfork", "account", "thp", "far-anon", "many",
+	"swapped", "uffd-missing", "uffd-wp", "hugetlb-private",
+	"hugetlb-shared", "ksm", "mlocked", "mbind", "uprobe",
 };
 
 struct region {
@@ -61,9 +99,33 @@ struct region {
 	unsigned char *addr;
 	size_t len;
 	size_t written;		/* bytes from addr filled with the pattern */
+	unsigned char constant;	/* if not 0, every byte (KSM merges them) */
 };
 
-static struct region regions[16 + NR_MANY];
+/*
+ * What a failed fork must leave as it was, besides the parent's bytes and
+ * maps: read before every fork and compared after each one that failed.
+ */
+struct snapshot {
+	char smaps[131072];	/* our regions only, without Referenced: */
+	size_t smaps_len;
+	char numa[16384];	/* numa_maps of our regions */
+	size_t numa_len;
+	long meminfo[4];	/* kB or pages, see meminfo_keys */
+	long ksm[5];		/* see ksm_files */
+	long memcg;		/* memory.current, bytes */
+	unsigned long uffd_forks;
+};
+
+static const char *const meminfo_keys[] = {
+	"HugePages_Free:", "HugePages_Rsvd:", "Committed_AS:", "SwapFree:",
+};
+static const char *const ksm_files[] = {
+	"pages_shared", "pages_sharing", "pages_unshared", "pages_volatile",
+	"ksm_zero_pages",
+};
+
+static struct region regions[32 + NR_MANY];
 static int nr_regions;
 static int failures;
 static char maps_before[65536];
@@ -71,7 +133,7 @@ static size_t maps_before_len;
 static char maps_now[65536];
 /* Where the sweep is, for the report of a fatal signal. */
 static volatile int sweep_point;
-static volatile const char *sweep_phase = "setup";
+static const char *volatile sweep_phase = "setup";
 
 static void say(const char *fmt, ...)
 {
@@ -165,12 +227,17 @@ static unsigned char pattern(const unsigned char *addr)
 	return (unsigned char)((a >> 12) * 31 + (a & 0xfff) * 7 + 1);
 }
 
+static unsigned char expected(const struct region *r, const unsigned char *addr)
+{
+	return r->constant ? r->constant : pattern(addr);
+}
+
 static void fill(struct region *r)
 {
 	size_t i;
 
 	for (i = 0; i < r->written; i++)
-		r->addr[i] = pattern(r->addr + i);
+		r->addr[i] = expected(r, r->addr + i);
 }
 
 /* Offset of the first byte of @r that differs from what it should hold. */
@@ -179,7 +246,7 @@ static long check(const struct region *r, int zero)
 	size_t i;
 
 	for (i = 0; i < r->written; i++)
-		if (r->addr[i] != (zero ? 0 : pattern(r->addr + i)))
+		if (r->addr[i] != (zero ? 0 : expected(r, r->addr + i)))
 			return (long)i;
 	return -1;
 }
@@ -195,21 +262,493 @@ static unsigned char *map_at(unsigned long addr, size_t len, int prot, int flags
 	return p;
 }
 
-static void add(enum kind kind, unsigned long addr, size_t len, size_t written,
-		int flags, int fd, int advice)
+/* Map a region; filled with the pattern unless @written is 0. */
+static struct region *add(enum kind kind, unsigned long addr, size_t len, size_t written,
+			  int flags, int fd, int advice)
 {
 	struct region *r = &regions[nr_regions];
 
 	r->addr = map_at(addr, len, PROT_READ | PROT_WRITE, flags, fd);
 	if (!r->addr)
-		return;
+		return NULL;
 	if (advice >= 0 && madvise(r->addr, len, advice))
 		fail("madvise(%d) at %#lx: %s", advice, addr, strerror(errno));
 	r->kind = kind;
 	r->len = len;
 	r->written = written;
+	r->constant = 0;
 	fill(r);
 	nr_regions++;
+	return r;
+}
+
+static long read_long(const char *path)
+{
+	char buf[64];
+
+	if (!read_file(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+/* --- userfaultfd: one descriptor per process, read by a monitor thread --- */
+
+static int uffd = -1;
+/* uffd_sync(): init asks through sync_req, the monitor answers on sync_ack. */
+static int sync_req = -1, sync_ack = -1;
+static unsigned long uffd_forks, uffd_missing, uffd_wp_faults, uffd_errors;
+
+static unsigned long counter(unsigned long *c)
+{
+	return __atomic_load_n(c, __ATOMIC_SEQ_CST);
+}
+
+static void bump(unsigned long *c)
+{
+	__atomic_add_fetch(c, 1, __ATOMIC_SEQ_CST);
+}
+
+/* One message of the userfaultfd; the counters move before the wake-up. */
+static void uffd_handle(const struct uffd_msg *msg)
+{
+	static unsigned char src[PAGE] __attribute__((aligned(4096)));
+	unsigned long a = msg->arg.pagefault.address & ~(PAGE - 1);
+	size_t i;
+
+	if (msg->event == UFFD_EVENT_FORK) {
+		/* Unregisters the child's ranges, if its mm still exists. */
+		close((int)msg->arg.fork.ufd);
+		bump(&uffd_forks);
+	} else if (msg->event != UFFD_EVENT_PAGEFAULT) {
+		bump(&uffd_errors);
+	} else if (msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) {
+		struct uffdio_writeprotect wp = {
+			.range = { .start = a, .len = PAGE },
+			.mode = 0,
+		};
+
+		bump(&uffd_wp_faults);
+		if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
+			bump(&uffd_errors);
+	} else {
+		struct uffdio_copy copy = {
+			.dst = a, .src = (unsigned long)src, .len = PAGE,
+		};
+
+		for (i = 0; i < PAGE; i++)
+			src[i] = pattern((unsigned char *)a + i);
+		bump(&uffd_missing);
+		if (ioctl(uffd, UFFDIO_COPY, &copy))
+			bump(&uffd_errors);
+	}
+}
+
+/*
+ * Resolves the faults of the process's registered ranges (missing: a page
+ * of the pattern; write-protect: write access given back) and takes the
+ * fork events: a fork waits in the kernel until this thread has read its
+ * event.  Messages first, then a sync request: by the time it answers one,
+ * every message read before it has been handled.
+ */
+static void *uffd_monitor(void *arg)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = uffd, .events = POLLIN },
+		{ .fd = sync_req, .events = POLLIN },
+	};
+	struct uffd_msg msg;
+	uint64_t one = 1, v;
+
+	(void)arg;
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (read(uffd, &msg, sizeof(msg)) == sizeof(msg)) {
+			uffd_handle(&msg);
+			continue;
+		}
+		if ((pfd[1].revents & POLLIN) && read(sync_req, &v, sizeof(v)) == sizeof(v) &&
+		    write(sync_ack, &one, sizeof(one)) != sizeof(one))
+			break;
+	}
+	bump(&uffd_errors);
+	/* A fork waiting for its event would wait forever: release it. */
+	close(uffd);
+	return NULL;
+}
+
+/* Wait until the monitor has handled every message read so far. */
+static void uffd_sync(void)
+{
+	uint64_t one = 1, v;
+
+	if (uffd < 0)
+		return;
+	if (write(sync_req, &one, sizeof(one)) != sizeof(one) ||
+	    read(sync_ack, &v, sizeof(v)) != sizeof(v))
+		fail("userfaultfd monitor: no answer: %s", strerror(errno));
+}
+
+static int uffd_setup(void)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_PAGEFAULT_FLAG_WP,
+	};
+	pthread_t thread;
+
+	if (uffd >= 0)
+		return 0;
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
+		fail("userfaultfd with fork events and write-protect: %s", strerror(errno));
+		return -1;
+	}
+	sync_req = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	sync_ack = eventfd(0, EFD_CLOEXEC);
+	if (sync_req < 0 || sync_ack < 0) {
+		fail("eventfd: %s", strerror(errno));
+		return -1;
+	}
+	if (pthread_create(&thread, NULL, uffd_monitor, NULL)) {
+		fail("userfaultfd monitor thread");
+		return -1;
+	}
+	return 0;
+}
+
+static int uffd_register(struct region *r, unsigned long mode)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (unsigned long)r->addr, .len = r->len },
+		.mode = mode,
+	};
+
+	if (uffd_setup() || ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		fail("UFFDIO_REGISTER mode %#lx at %p: %s", mode, r->addr, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int uffd_protect(void *addr, size_t len, int on)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = (unsigned long)addr, .len = len },
+		.mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+	};
+
+	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp)) {
+		fail("UFFDIO_WRITEPROTECT %d at %p: %s", on, addr, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The parent's userfaultfd still works: a missing page of the missing-mode
+ * range (the last one, never filled) and a write to a write-protected page
+ * each reach the monitor, which resolves them.  Both are put back as they
+ * were afterwards.
+ */
+static void uffd_probe(const char *what)
+{
+	volatile unsigned char *p;
+	unsigned long before;
+	int i;
+
+	for (i = 0; i < nr_regions; i++) {
+		const struct region *r = &regions[i];
+
+		if (r->kind == UFFD_MISSING) {
+			p = r->addr + r->len - PAGE;
+			before = counter(&uffd_missing);
+			if (*p != pattern((const unsigned char *)p) ||
+			    counter(&uffd_missing) != before + 1)
+				fail("%s: a missing page of the parent was not resolved by its userfaultfd",
+				     what);
+			if (madvise((void *)p, PAGE, MADV_DONTNEED))
+				fail("%s: MADV_DONTNEED: %s", what, strerror(errno));
+		} else if (r->kind == UFFD_WP) {
+			p = r->addr;
+			before = counter(&uffd_wp_faults);
+			*p = pattern((const unsigned char *)p);
+			if (counter(&uffd_wp_faults) != before + 1)
+				fail("%s: a write to a write-protected page of the parent did not reach its userfaultfd",
+				     what);
+			uffd_protect(r->addr, PAGE, 1);
+		}
+	}
+	if (counter(&uffd_errors))
+		fail("%s: %lu userfaultfd errors", what, counter(&uffd_errors));
+}
+
+/* --- uprobe on a function of this program, through tracefs --- */
+
+static int uprobe_on;
+
+__attribute__((noinline)) int uprobe_target(int x)
+{
+	__asm__ volatile("" : "+r"(x) : : "memory");
+	return x + 1;
+}
+
+static long uprobe_hits(void)
+{
+	static char buf[4096];
+	char *p, *end;
+
+	read_file(TRACING "/uprobe_profile", buf, sizeof(buf));
+	p = strstr(buf, " target ");
+	if (!p)
+		return -1;
+	end = strchr(p, '\n');
+	if (end)
+		*end = '\0';
+	p = strrchr(p, ' ');
+	return p ? strtol(p, NULL, 10) : -1;
+}
+
+/* The probe in this program's text still fires (it hit once already). */
+static void uprobe_probe(const char *what)
+{
+	long before;
+
+	if (!uprobe_on)
+		return;
+	before = uprobe_hits();
+	if (uprobe_target((int)before) != before + 1 || uprobe_hits() != before + 1)
+		fail("%s: the uprobe on the parent's text did not fire (hits %ld, then %ld)",
+		     what, before, uprobe_hits());
+}
+
+/*
+ * A uprobe on uprobe_target() of /init: the text page of every process
+ * running it gets a breakpoint (an anonymous copy of the page in the file's
+ * text mapping), which fork copies.
+ */
+static void uprobe_setup(void)
+{
+	unsigned long addr = (unsigned long)uprobe_target, start, end, off;
+	char line[256], *p;
+	FILE *maps = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	if (!maps) {
+		fail("uprobe: /proc/self/maps: %s", strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), maps))
+		if (sscanf(line, "%lx-%lx %*s %lx", &start, &end, &off) == 3 &&
+		    addr >= start && addr < end) {
+			found = 1;
+			break;
+		}
+	fclose(maps);
+	if (!found) {
+		fail("uprobe: uprobe_target() not in /proc/self/maps");
+		return;
+	}
+	mkdir(TRACING, 0755);
+	if (mount("tracefs", TRACING, "tracefs", 0, NULL)) {
+		fail("mount tracefs: %s", strerror(errno));
+		return;
+	}
+	snprintf(line, sizeof(line), "p:forkfix/target /init:%#lx", addr - start + off);
+	if (put(TRACING "/uprobe_events", line) ||
+	    put(TRACING "/events/forkfix/target/enable", "1"))
+		return;
+	uprobe_on = 1;
+	uprobe_target(0);
+	p = uprobe_hits() == 1 ? "fires" : "did not fire";
+	say("uprobe %s at /init:%#lx", p, addr - start + off);
+	if (uprobe_hits() != 1) {
+		fail("uprobe: no hit after the first call (%ld)", uprobe_hits());
+		uprobe_on = 0;
+	}
+}
+
+/* --- KSM, memcg, NUMA --- */
+
+/* @field (e.g. "Swap:") of the VMA at @addr in the smaps text @smaps, in kB. */
+static long smaps_kb(const char *smaps, const void *addr, const char *field)
+{
+	char key[32];
+	const char *p, *f, *next;
+
+	snprintf(key, sizeof(key), "%lx-", (unsigned long)addr);
+	for (p = smaps; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, strlen(key)))
+			break;
+	if (!p)
+		return -1;
+	/* The next VMA's header ends the block. */
+	next = strstr(p, "VmFlags:");
+	f = strstr(p, field);
+	if (!f || (next && f > next))
+		return -1;
+	return strtol(f + strlen(field), NULL, 10);
+}
+
+static long self_smaps_kb(const void *addr, const char *field)
+{
+	static char buf[262144];
+
+	if (read_file("/proc/self/smaps", buf, sizeof(buf)) >= sizeof(buf) - 1)
+		fail("/proc/self/smaps is larger than %zu bytes", sizeof(buf));
+	return smaps_kb(buf, addr, field);
+}
+
+/*
+ * Let ksmd merge the region (its own smaps KSM: line, not the global
+ * counters, which still count the pages of an exited sweep child), then
+ * stop ksmd with the pages merged.
+ */
+static void ksm_merge(const struct region *r)
+{
+	long ksm = -1;
+	int i;
+
+	if (put(KSM "sleep_millisecs", "10") || put(KSM "pages_to_scan", "1000") ||
+	    put(KSM "run", "1"))
+		return;
+	for (i = 0; i < 600; i++) {
+		ksm = self_smaps_kb(r->addr, "KSM:");
+		if (ksm == (long)(r->len / 1024))
+			break;
+		usleep(50000);
+	}
+	put(KSM "run", "0");
+	if (ksm != (long)(r->len / 1024))
+		fail("ksm: %ld kB of the region merged after 30 s, want %zu", ksm, r->len / 1024);
+	else
+		say("ksm: %ld kB merged, pages_sharing %ld", ksm, read_long(KSM "pages_sharing"));
+}
+
+/* The sweeps run in a memcg with a limit: init moves itself there. */
+static void memcg_setup(void)
+{
+	char buf[32];
+
+	mkdir("/sys/fs", 0755);
+	mkdir("/sys/fs/cgroup", 0755);
+	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL)) {
+		fail("mount cgroup2: %s", strerror(errno));
+		return;
+	}
+	if (put("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+		return;
+	if (mkdir(MEMCG, 0755) && errno != EEXIST) {
+		fail("mkdir " MEMCG ": %s", strerror(errno));
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%lu", MEMCG_MAX);
+	put(MEMCG "/memory.max", buf);
+	snprintf(buf, sizeof(buf), "%d", getpid());
+	put(MEMCG "/cgroup.procs", buf);
+}
+
+static int mbind_node1(void *addr, size_t len)
+{
+	unsigned long mask = 1UL << 1;
+
+	/* MPOL_BIND = 2; static glibc has no mbind(). */
+	return (int)syscall(SYS_mbind, addr, len, 2, &mask, 8 * sizeof(mask), 0);
+}
+
+/* The line of /proc/self/numa_maps for @addr, or "" */
+static const char *numa_line(const void *addr)
+{
+	static char buf[16384], line[512];
+	char key[32], *p, *end;
+
+	read_file("/proc/self/numa_maps", buf, sizeof(buf));
+	snprintf(key, sizeof(key), "%lx ", (unsigned long)addr);
+	line[0] = '\0';
+	for (p = buf; p && *p; p = end ? end + 1 : NULL) {
+		end = strchr(p, '\n');
+		if (!strncmp(p, key, strlen(key))) {
+			snprintf(line, sizeof(line), "%.*s", end ? (int)(end - p) : (int)strlen(p), p);
+			break;
+		}
+	}
+	return line;
+}
+
+/* --- The parent --- */
+
+/* Map the regions of one kind of the distribution's mm. */
+static void add_kind(enum kind kind)
+{
+	const int anon = MAP_PRIVATE | MAP_ANONYMOUS;
+	struct region *r;
+	char want[32];
+
+	switch (kind) {
+	case SWAPPED:
+		/* Paged out again before every fork (prepare_fork()). */
+		add(SWAPPED, BASE + 8 * SLOT, 16 * PAGE, 16 * PAGE, anon, -1, -1);
+		break;
+	case UFFD_MISSING:
+		/* Half filled; the last page stays missing for the probe. */
+		r = add(UFFD_MISSING, BASE + 9 * SLOT, 16 * PAGE, 8 * PAGE, anon, -1, -1);
+		if (r)
+			uffd_register(r, UFFDIO_REGISTER_MODE_MISSING);
+		break;
+	case UFFD_WP:
+		r = add(UFFD_WP, BASE + 10 * SLOT, 8 * PAGE, 8 * PAGE, anon, -1, -1);
+		if (r && !uffd_register(r, UFFDIO_REGISTER_MODE_WP))
+			uffd_protect(r->addr, r->len, 1);
+		break;
+	case HUGE_PRIVATE:
+		add(HUGE_PRIVATE, BASE + 11 * SLOT, 2 * SZ_2M, 2 * SZ_2M,
+		    anon | MAP_HUGETLB, -1, -1);
+		break;
+	case HUGE_SHARED:
+		/* Reserves nothing; its first two huge pages are faulted in. */
+		add(HUGE_SHARED, HUGE_SHARED_AT, SZ_1G, 2 * SZ_2M,
+		    MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE, -1, -1);
+		break;
+	case KSM_MERGED:
+		r = add(KSM_MERGED, BASE + 12 * SLOT, KSM_PAGES * PAGE, 0, anon, -1,
+			MADV_MERGEABLE);
+		if (!r)
+			break;
+		r->constant = 0x5a;
+		r->written = r->len;
+		fill(r);
+		ksm_merge(r);
+		break;
+	case MLOCKED:
+		r = add(MLOCKED, BASE + 13 * SLOT, 8 * PAGE, 8 * PAGE, anon, -1, -1);
+		if (r && mlock(r->addr, r->len))
+			fail("mlock: %s", strerror(errno));
+		break;
+	case MBIND:
+		r = add(MBIND, BASE + 14 * SLOT, 8 * PAGE, 0, anon, -1, -1);
+		if (!r)
+			break;
+		if (access("/sys/devices/system/node/node1", F_OK) ||
+		    mbind_node1(r->addr, r->len)) {
+			fail("mbind to node 1: %s", strerror(errno));
+			break;
+		}
+		r->written = r->len;
+		fill(r);
+		snprintf(want, sizeof(want), "N1=%lu ", r->len / PAGE);
+		if (!strstr(numa_line(r->addr), "bind:1") || !strstr(numa_line(r->addr), want))
+			fail("mbind: numa_maps says '%s', want bind:1 and %s",
+			     numa_line(r->addr), want);
+		break;
+	case UPROBE:
+		/* The probe is on this program's text, in every process. */
+		break;
+	default:
+		fail("internal: add_kind(%d)", kind);
+	}
 }
 
 /* The parent: the VMA kinds of the KUnit suite, and enough for a deep tree. */
@@ -217,6 +756,7 @@ static int build_parent(void)
 {
 	const int anon = MAP_PRIVATE | MAP_ANONYMOUS;
 	int i, before = failures, memfd = memfd_create("forkfix", 0);
+	enum kind k;
 
 	if (memfd < 0 || ftruncate(memfd, 1 << 20)) {
 		fail("memfd: %s", strerror(errno));
@@ -241,6 +781,12 @@ static int build_parent(void)
 			fail("mprotect at %#lx: %s", addr, strerror(errno));
 	}
 	close(memfd);
+	/* A THP that fell back to small pages would be collapsed mid-sweep. */
+	if (self_smaps_kb((void *)(BASE + 6 * SLOT), "AnonHugePages:") != (long)(SZ_2M / 1024))
+		fail("the THP region is not one huge page (AnonHugePages %ld kB)",
+		     self_smaps_kb((void *)(BASE + 6 * SLOT), "AnonHugePages:"));
+	for (k = FIRST_DISTRO_KIND; k < NR_KINDS; k++)
+		add_kind(k);
 	return failures != before ? -1 : 0;
 }
 
@@ -260,6 +806,123 @@ static int child_check(void)
 	return bad ? 1 : 0;
 }
 
+/*
+ * Keep the blocks (smaps) or lines (numa_maps) of @in whose start address
+ * is in our regions, [FAR, OURS_END), or with @all every line, without the
+ * lines starting with @skip (the accessed bits behind smaps' Referenced:
+ * are the hardware's).
+ */
+static size_t ours(const char *in, char *out, size_t size, const char *skip, int all)
+{
+	const char *p, *end;
+	unsigned long start;
+	size_t len = 0, n;
+	int keep = all;
+	char c;
+
+	for (p = in; *p; p = end + 1) {
+		end = strchr(p, '\n');
+		if (!end)
+			break;
+		if (!all && sscanf(p, "%lx%c", &start, &c) == 2 && (c == '-' || c == ' '))
+			keep = start >= FAR && start < OURS_END;
+		if (!keep || (skip && !strncmp(p, skip, strlen(skip))))
+			continue;
+		n = end + 1 - p;
+		if (len + n >= size)
+			break;
+		memcpy(out + len, p, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/*
+ * @detail: smaps and numa_maps of each of our VMAs (the kind sweeps, whose
+ * parent has a few); otherwise smaps_rollup, the sums over the whole
+ * process (the sweep of the whole parent: reading every VMA's smaps twice
+ * a point would make it five times slower under TCG and KASAN).
+ */
+static void take_snapshot(struct snapshot *s, int detail)
+{
+	static char buf[262144];
+	const char *p;
+	size_t i;
+
+	if (detail) {
+		read_file("/proc/self/smaps", buf, sizeof(buf));
+		s->smaps_len = ours(buf, s->smaps, sizeof(s->smaps), "Referenced:", 0);
+		read_file("/proc/self/numa_maps", buf, sizeof(buf));
+		s->numa_len = ours(buf, s->numa, sizeof(s->numa), NULL, 0);
+	} else {
+		read_file("/proc/self/smaps_rollup", buf, sizeof(buf));
+		s->smaps_len = ours(buf, s->smaps, sizeof(s->smaps), "Referenced:", 1);
+		s->numa_len = 0;
+		s->numa[0] = '\0';
+	}
+	read_file("/proc/meminfo", buf, sizeof(buf));
+	for (i = 0; i < sizeof(meminfo_keys) / sizeof(meminfo_keys[0]); i++) {
+		p = strstr(buf, meminfo_keys[i]);
+		s->meminfo[i] = p ? strtol(p + strlen(meminfo_keys[i]), NULL, 10) : -1;
+	}
+	for (i = 0; i < sizeof(ksm_files) / sizeof(ksm_files[0]); i++) {
+		snprintf(buf, sizeof(buf), KSM "%s", ksm_files[i]);
+		s->ksm[i] = read_long(buf);
+	}
+	s->memcg = read_long(MEMCG "/memory.current");
+	s->uffd_forks = counter(&uffd_forks);
+}
+
+/* The first line where two texts differ, for the report. */
+static void first_difference(const char *what, int n, const char *a, const char *b)
+{
+	size_t i = 0, start = 0;
+
+	while (a[i] && a[i] == b[i]) {
+		if (a[i] == '\n')
+			start = i + 1;
+		i++;
+	}
+	fail("fork-sweep: point %d: the parent's %s changed: '%.*s' became '%.*s'", n, what,
+	     (int)strcspn(a + start, "\n"), a + start, (int)strcspn(b + start, "\n"), b + start);
+}
+
+/* @field of a smaps_rollup snapshot, in kB. */
+static long smaps_rollup_kb(const struct snapshot *s, const char *field)
+{
+	const char *f = strstr(s->smaps, field);
+
+	return f ? strtol(f + strlen(field), NULL, 10) : -1;
+}
+
+static long memcg_moved, memcg_max_moved;
+
+/* After a failed fork: the state of the snapshot as before it. */
+static void compare_snapshots(int n, const struct snapshot *was, const struct snapshot *is)
+{
+	size_t i;
+
+	if (was->smaps_len != is->smaps_len || memcmp(was->smaps, is->smaps, is->smaps_len))
+		first_difference("smaps", n, was->smaps, is->smaps);
+	if (was->numa_len != is->numa_len || memcmp(was->numa, is->numa, is->numa_len))
+		first_difference("numa_maps", n, was->numa, is->numa);
+	for (i = 0; i < sizeof(meminfo_keys) / sizeof(meminfo_keys[0]); i++)
+		if (was->meminfo[i] != is->meminfo[i])
+			fail("fork-sweep: point %d: /proc/meminfo %s %ld, was %ld", n,
+			     meminfo_keys[i], is->meminfo[i], was->meminfo[i]);
+	for (i = 0; i < sizeof(ksm_files) / sizeof(ksm_files[0]); i++)
+		if (was->ksm[i] != is->ksm[i] || is->ksm[i] < 0)
+			fail("fork-sweep: point %d: ksm %s %ld, was %ld", n, ksm_files[i],
+			     is->ksm[i], was->ksm[i]);
+	memcg_moved = labs(is->memcg - was->memcg);
+	if (memcg_moved > memcg_max_moved)
+		memcg_max_moved = memcg_moved;
+	if (was->memcg < 0 || memcg_moved > (long)MEMCG_SLACK)
+		fail("fork-sweep: point %d: memory.current %ld, was %ld (slack %lu)", n,
+		     is->memcg, was->memcg, MEMCG_SLACK);
+}
+
 /* In the parent after a failed fork: memory and maps as before. */
 static void parent_check(int n)
 {
@@ -270,12 +933,23 @@ static void parent_check(int n)
 	for (i = 0; i < nr_regions; i++) {
 		off = check(&regions[i], 0);
 		if (off >= 0)
-			fail("fork-sweep: point %d: parent region %d (kind %d) differs at +%ld",
-			     n, i, regions[i].kind, off);
+			fail("fork-sweep: point %d: parent region %d (%s) differs at +%ld",
+			     n, i, kind_names[regions[i].kind], off);
 	}
 	len = read_file("/proc/self/maps", maps_now, sizeof(maps_now));
 	if (len != maps_before_len || memcmp(maps_now, maps_before, len))
 		fail("fork-sweep: point %d: the parent's /proc/self/maps changed", n);
+}
+
+/* Right before every fork: the swapped kind goes back to swap. */
+static void prepare_fork(void)
+{
+	int i;
+
+	for (i = 0; i < nr_regions; i++)
+		if (regions[i].kind == SWAPPED &&
+		    madvise(regions[i].addr, regions[i].len, MADV_PAGEOUT))
+			fail("MADV_PAGEOUT: %s", strerror(errno));
 }
 
 /*
@@ -294,6 +968,9 @@ static void fatal_signal(int sig, siginfo_t *info, void *ctx)
 		       sig, info->si_code, info->si_addr, sweep_point, sweep_phase);
 	if (write(1, msg, len) < 0)
 		_exit(1);
+	/* A sweep child or a walker: init sees the FAIL line, and goes on. */
+	if (getpid() != 1)
+		_exit(128 + sig);
 	len = (int)read_file("/proc/self/maps", maps_now, sizeof(maps_now));
 	if (write(1, maps_now, len) < 0)
 		_exit(1);
@@ -338,24 +1015,50 @@ static void grow_stack(void)
 		pad[i - 1] = 1;
 }
 
-static void fork_sweep(void)
+/*
+ * One sweep: @kind is NULL for the whole parent ("sweep ..." line), or the
+ * name of the one kind the parent has ("kind-sweep kind=... " line).
+ */
+static int fork_sweep(const char *kind)
 {
-	int fd, n, status, failed = 0, absorbed = 0, complete = 0;
-	char buf[32];
+	int fd, n, status = 0, failed = 0, absorbed = 0, complete = 0;
+	int swapped = 0, event_failed = 0;
+	static struct snapshot was, is;
+	const struct region *sw = NULL;
+	long memcg_start, memcg_end;
+	unsigned long events;
+	char buf[32], what[64];
 	ssize_t len;
 	long left;
 	pid_t pid;
+	double t;
 
 	fd = open("/proc/thread-self/fail-nth", O_RDWR);
 	if (fd < 0) {
 		fail("fork-sweep: /proc/thread-self/fail-nth: %s", strerror(errno));
-		return;
+		return 0;
 	}
 	grow_stack();
+	/* The first probes set up what they need (the uprobe's XOL area). */
+	uffd_probe("before the sweep");
+	uprobe_probe("before the sweep");
 	maps_before_len = read_file("/proc/self/maps", maps_before, sizeof(maps_before));
+	memcg_start = read_long(MEMCG "/memory.current");
+	memcg_max_moved = 0;
+	for (n = 0; n < nr_regions; n++)
+		if (regions[n].kind == SWAPPED)
+			sw = &regions[n];
+	t = now();
 
 	for (n = 1; n <= MAX_POINTS; n++) {
 		sweep_point = n;
+		sweep_phase = "snapshot";
+		prepare_fork();
+		take_snapshot(&was, kind != NULL);
+		/* MADV_PAGEOUT skips pages another CPU's LRU batch still holds. */
+		if (sw && (kind ? smaps_kb(was.smaps, sw->addr, "Swap:") :
+				  smaps_rollup_kb(&was, "Swap:")) >= (long)(sw->len / 1024))
+			swapped++;
 		sweep_phase = "arming fail-nth";
 		len = snprintf(buf, sizeof(buf), "%d", n);
 		if (write(fd, buf, len) != len) {
@@ -372,20 +1075,39 @@ static void fork_sweep(void)
 			fail("fork-sweep: clear fail-nth: %s", strerror(errno));
 		buf[len > 0 ? len : 0] = '\0';
 		left = strtol(buf, NULL, 10);
+		if (pid < 0 && errno != ENOMEM && errno != EAGAIN && errno != EINTR)
+			fail("fork-sweep: point %d: fork() failed with %s", n, strerror(errno));
+		/* The fork event (and the close of the child's uffd) is handled. */
+		uffd_sync();
+		events = counter(&uffd_forks) - was.uffd_forks;
 
 		sweep_phase = pid < 0 ? "checking the parent after a failed fork" :
 					"waiting for the child";
 		if (pid < 0) {
 			failed++;
-			if (errno != ENOMEM && errno != EAGAIN && errno != EINTR)
-				fail("fork-sweep: point %d: fork() failed with %s", n,
-				     strerror(errno));
+			/*
+			 * A fork that fails after dup_mmap() (alloc_pid(), ...)
+			 * has sent its event: the reader gets a descriptor of an
+			 * mm that never ran.  More than one is wrong.
+			 */
+			if (events > 1)
+				fail("fork-sweep: point %d: a failed fork sent %lu userfaultfd fork events",
+				     n, events);
+			event_failed += events == 1;
+			take_snapshot(&is, kind != NULL);
+			compare_snapshots(n, &was, &is);
+			snprintf(what, sizeof(what), "fork-sweep: point %d", n);
+			uffd_probe(what);
+			uprobe_probe(what);
 			parent_check(n);
 		} else {
 			if (waitpid(pid, &status, 0) != pid ||
 			    !WIFEXITED(status) || WEXITSTATUS(status))
 				fail("fork-sweep: point %d: the child saw a wrong copy (status %#x)",
 				     n, status);
+			if (uffd >= 0 && events != 1)
+				fail("fork-sweep: point %d: %lu userfaultfd fork events for one fork",
+				     n, events);
 			if (left) {
 				complete = 1;
 				break;
@@ -393,16 +1115,318 @@ static void fork_sweep(void)
 			absorbed++;
 		}
 		if (n % 100 == 0)
-			say("fork-sweep: %d points, %d failed fork(), %d absorbed", n,
-			    failed, absorbed);
+			say("fork-sweep: %s%s%d points, %d failed fork(), %d absorbed",
+			    kind ?: "", kind ? ": " : "", n, failed, absorbed);
 	}
 	close(fd);
 	if (!complete)
-		fail("fork-sweep: fork() still fails after %d points", MAX_POINTS);
+		fail("fork-sweep: %s: fork() still fails after %d points", kind ?: "all kinds",
+		     MAX_POINTS);
 	if (!failed)
-		fail("fork-sweep: no injected failure made fork() fail");
-	say("sweep points=%d failed=%d absorbed=%d complete=%d vmas=%d",
-	    complete ? n - 1 : n, failed, absorbed, complete, nr_regions);
+		fail("fork-sweep: %s: no injected failure made fork() fail", kind ?: "all kinds");
+	if (sw && !swapped)
+		fail("fork-sweep: %s: the swapped region was never in swap at a fork",
+		     kind ?: "all kinds");
+	/* Within the slack of one fork: a leak per failed fork adds up. */
+	memcg_end = read_long(MEMCG "/memory.current");
+	if (memcg_end - memcg_start > (long)MEMCG_SLACK)
+		fail("fork-sweep: %s: memory.current grew by %ld bytes over the sweep (slack %lu)",
+		     kind ?: "all kinds", memcg_end - memcg_start, MEMCG_SLACK);
+	snprintf(what, sizeof(what), "kind-sweep kind=%s ", kind ?: "");
+	say("%spoints=%d failed=%d absorbed=%d complete=%d vmas=%d seconds=%.1f swapped-forks=%d uffd-events-of-failed-forks=%d memcg-start=%ld memcg-end=%ld memcg-max-move=%ld",
+	    kind ? what : "sweep ", complete ? n - 1 : n, failed, absorbed, complete,
+	    nr_regions, now() - t, swapped, event_failed, memcg_start, memcg_end,
+	    memcg_max_moved);
+	return complete ? n - 1 : n;
+}
+
+/*
+ * A sweep of its own for each kind of the distribution's mm, each in a
+ * child of init whose parent has only that kind: the points and failed
+ * forks per kind.  Run before init builds its own parent, so that the
+ * children start without regions or a userfaultfd.
+ */
+static void kind_sweeps(void)
+{
+	enum kind k;
+	int status = 0;
+	pid_t pid;
+
+	for (k = FIRST_DISTRO_KIND; k < NR_KINDS; k++) {
+		pid = fork();
+		if (pid < 0) {
+			fail("fork of the sweep of kind %s: %s", kind_names[k], strerror(errno));
+			continue;
+		}
+		if (pid == 0) {
+			failures = 0;
+			add_kind(k);
+			if (!failures)
+				fork_sweep(kind_names[k]);
+			_exit(failures ? 1 : 0);
+		}
+		/* The child's FAIL lines are on the console; this one says it ended. */
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+			fail("the sweep of kind %s did not end (status %#x)", kind_names[k], status);
+	}
+}
+
+/* --- Concurrent walkers --- */
+
+enum walker { W_SWAP, W_PAGEOUT, W_UPROBE, W_PROC, W_COMPACT, W_KSM, NR_WALKERS };
+
+static const char *const walker_names[NR_WALKERS] = {
+	"swapoff-swapon", "pageout", "uprobe-toggle", "proc-readers", "compaction",
+	"ksmd-khugepaged",
+};
+
+/* Shared between init and its walkers (MAP_SHARED). */
+struct walk_state {
+	int stop;
+	unsigned long iterations[NR_WALKERS];
+	unsigned long errors[NR_WALKERS];
+};
+
+static struct walk_state *walk;
+
+/* Read what a process's page tables say: smaps, numa_maps, pagemap. */
+static void read_proc_of(int pid)
+{
+	static char buf[262144];
+	unsigned long addr[] = { BASE, BASE + 8 * SLOT, BASE + 11 * SLOT, HUGE_SHARED_AT };
+	char path[64];
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	read_file(path, buf, sizeof(buf));
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", pid);
+	read_file(path, buf, sizeof(buf));
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	for (i = 0; i < sizeof(addr) / sizeof(addr[0]); i++)
+		if (pread(fd, buf, 16 * 8, (off_t)(addr[i] / PAGE * 8)) < 0)
+			break;
+	close(fd);
+}
+
+/* Bytes of the parent that the pageout walker asks for each time. */
+static ssize_t pageout_len;
+
+/* One round of a walker; returns 0, or -1 for an error it counts. */
+static int walk_once(enum walker w, int pidfd, const struct iovec *iov, int nr_iov)
+{
+	struct dirent *d;
+	DIR *dir;
+	int err = 0;
+
+	switch (w) {
+	case W_SWAP:
+		/* swapoff's try_to_unuse() walks every mm on the mmlist. */
+		err = swapoff(SWAP_DEV) || swapon(SWAP_DEV, 0);
+		usleep(20000 + rand() % 80000);
+		break;
+	case W_PAGEOUT:
+		/* The parent's pages to swap, as reclaim would: rmap walks. */
+		err = syscall(SYS_process_madvise, pidfd, iov, nr_iov, MADV_PAGEOUT, 0) !=
+		      pageout_len;
+		usleep(10000);
+		break;
+	case W_UPROBE:
+		/* register_for_each_vma(): every mm that maps /init's text. */
+		err = put(TRACING "/events/forkfix/target/enable", "0") ||
+		      put(TRACING "/events/forkfix/target/enable", "1");
+		break;
+	case W_PROC:
+		dir = opendir("/proc");
+		if (!dir)
+			return -1;
+		while ((d = readdir(dir)))
+			if (d->d_name[0] >= '1' && d->d_name[0] <= '9')
+				read_proc_of(atoi(d->d_name));
+		closedir(dir);
+		break;
+	case W_COMPACT:
+		err = put("/proc/sys/vm/compact_memory", "1");
+		usleep(10000);
+		break;
+	case W_KSM:
+		/* Kernel threads: the walker counts their full scans. */
+		usleep(10000);
+		return 0;
+	default:
+		return -1;
+	}
+	return err ? -1 : 0;
+}
+
+/* Full scans of ksmd and khugepaged, which walk every mm they know of. */
+static unsigned long scans(void)
+{
+	return read_long(KSM "full_scans") +
+	       read_long("/sys/kernel/mm/transparent_hugepage/khugepaged/full_scans");
+}
+
+static void walker(enum walker w)
+{
+	struct iovec iov[sizeof(regions) / sizeof(regions[0])];
+	int i, nr_iov = 0, pidfd = -1;
+	unsigned long base = 0;
+
+	srand(getpid());
+	/*
+	 * The walker's copies of the regions go: the parent's pages must be
+	 * mapped by the parent alone for MADV_PAGEOUT to take them, and the
+	 * walker must not share the hugetlb PMD.
+	 */
+	for (i = 0; i < nr_regions; i++)
+		munmap(regions[i].addr, regions[i].len);
+	if (w == W_PAGEOUT) {
+		pidfd = (int)syscall(SYS_pidfd_open, getppid(), 0);
+		for (i = 0; i < nr_regions; i++) {
+			enum kind k = regions[i].kind;
+
+			/* Not hugetlb or mlocked (EINVAL), not the uffd ranges. */
+			if (k == HUGE_PRIVATE || k == HUGE_SHARED || k == UFFD_MISSING ||
+			    k == UFFD_WP || k == DONTFORK || k == MLOCKED)
+				continue;
+			iov[nr_iov].iov_base = regions[i].addr;
+			iov[nr_iov++].iov_len = regions[i].len;
+			pageout_len += regions[i].len;
+		}
+	}
+	if (w == W_KSM) {
+		put(KSM "sleep_millisecs", "1");
+		put(KSM "pages_to_scan", "100");
+		put("/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs", "1");
+		put("/sys/kernel/mm/transparent_hugepage/khugepaged/alloc_sleep_millisecs", "1");
+		put(KSM "run", "1");
+		base = scans();
+	}
+	while (!__atomic_load_n(&walk->stop, __ATOMIC_SEQ_CST)) {
+		if (walk_once(w, pidfd, iov, nr_iov))
+			walk->errors[w]++;
+		if (w == W_KSM)
+			walk->iterations[w] = scans() - base;
+		else
+			walk->iterations[w]++;
+	}
+	if (w == W_KSM) {
+		put(KSM "run", "0");
+		put("/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs", "10000");
+	}
+	_exit(0);
+}
+
+/*
+ * The walkers run while the parent forks with failures: first a fail-nth
+ * sweep, then random points of it, for @seconds.  The checks after a
+ * failed fork are those that hold while others walk (the parent's bytes and
+ * maps, its userfaultfd); the snapshot ones need a quiet machine.
+ */
+static void walk_phase(double seconds, int max_point)
+{
+	unsigned long at_first[NR_WALKERS], at_last[NR_WALKERS];
+	unsigned long forks = 0, failed = 0, randoms = 0;
+	int fd, n = 0, status = 0, sweep_done = 0, any_failed = 0;
+	pid_t pids[NR_WALKERS], pid;
+	char buf[32], what[64];
+	double t0, t_end;
+	ssize_t len;
+	long left;
+	int w;
+
+	walk = mmap(NULL, sizeof(*walk), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (walk == MAP_FAILED) {
+		fail("walkers: mmap: %s", strerror(errno));
+		return;
+	}
+	for (w = 0; w < NR_WALKERS; w++) {
+		pids[w] = fork();
+		if (pids[w] == 0)
+			walker(w);
+		if (pids[w] < 0)
+			fail("walkers: fork of %s: %s", walker_names[w], strerror(errno));
+	}
+	/* The uprobe comes and goes now: its probe waits for the end. */
+	uprobe_on = 0;
+	fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (fd < 0) {
+		fail("walkers: fail-nth: %s", strerror(errno));
+		return;
+	}
+	maps_before_len = read_file("/proc/self/maps", maps_before, sizeof(maps_before));
+	memset(at_first, 0, sizeof(at_first));
+	memset(at_last, 0, sizeof(at_last));
+	t0 = now();
+	t_end = t0 + seconds;
+	srand(1);
+	while (now() < t_end) {
+		if (!sweep_done) {
+			n++;
+		} else {
+			n = 1 + rand() % max_point;
+			randoms++;
+		}
+		sweep_point = n;
+		sweep_phase = "walkers";
+		prepare_fork();
+		len = snprintf(buf, sizeof(buf), "%d", n);
+		if (write(fd, buf, len) != len) {
+			fail("walkers: write fail-nth: %s", strerror(errno));
+			break;
+		}
+		pid = fork();
+		if (pid == 0)
+			_exit(child_check());
+		len = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (write(fd, "0", 1) != 1)
+			fail("walkers: clear fail-nth: %s", strerror(errno));
+		buf[len > 0 ? len : 0] = '\0';
+		left = strtol(buf, NULL, 10);
+		uffd_sync();
+		forks++;
+		if (pid < 0) {
+			failed++;
+			for (w = 0; w < NR_WALKERS; w++) {
+				at_last[w] = walk->iterations[w];
+				if (!any_failed)
+					at_first[w] = at_last[w];
+			}
+			any_failed = 1;
+			snprintf(what, sizeof(what), "walkers: point %d", n);
+			uffd_probe(what);
+			parent_check(n);
+		} else {
+			if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+			    WEXITSTATUS(status))
+				fail("walkers: point %d: the child saw a wrong copy (status %#x)",
+				     n, status);
+			if (left && !sweep_done)
+				sweep_done = n;
+		}
+	}
+	close(fd);
+	say("walkers seconds=%.0f forks=%lu failed=%lu sweep-points=%d sweep-complete=%d random=%lu",
+	    now() - t0, forks, failed, sweep_done ? sweep_done : n, !!sweep_done, randoms);
+	/* The rounds between the first and the last failed fork. */
+	for (w = 0; w < NR_WALKERS; w++)
+		say("walker name=%s iterations=%lu during-failed-forks=%lu errors=%lu",
+		    walker_names[w], walk->iterations[w], at_last[w] - at_first[w],
+		    walk->errors[w]);
+	__atomic_store_n(&walk->stop, 1, __ATOMIC_SEQ_CST);
+	for (w = 0; w < NR_WALKERS; w++)
+		if (pids[w] > 0 && waitpid(pids[w], &status, 0) != pids[w])
+			fail("walkers: %s did not end", walker_names[w]);
+	if (!failed)
+		fail("walkers: no fork failed");
+	uprobe_on = 1;
+	put(TRACING "/events/forkfix/target/enable", "1");
+	uprobe_probe("after the walkers");
+	uffd_probe("after the walkers");
+	parent_check(-1);
 }
 
 static void kunit_rerun(void)
@@ -435,7 +1459,9 @@ static void kmemleak(void)
 
 int main(void)
 {
-	double t0, t1, t2, t3;
+	double t0, t1, t2, t3, t4, t5, walk_seconds;
+	const char *what;
+	int points = 0;
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -454,12 +1480,36 @@ int main(void)
 	t0 = now();
 	kunit_rerun();
 	t1 = now();
-	if (!build_parent())
-		fork_sweep();
+	/* The distribution's mm: swap, memcg, a uprobe on our text. */
+	if (swap_setup(&what))
+		fail("%s: %s", what, strerror(errno));
+	memcg_setup();
+	uprobe_setup();
+	/*
+	 * khugepaged collapses only fully populated ranges: the sparse 64 MiB
+	 * region stays as it is while the snapshots compare it.
+	 */
+	put("/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none", "0");
+	say("setup: swap %s, memcg %s, uprobe %s, nodes %s, huge pages %ld",
+	    SWAP_DEV, MEMCG, uprobe_on ? "on" : "off",
+	    access("/sys/devices/system/node/node1", F_OK) ? "1" : "2+",
+	    read_long("/proc/sys/vm/nr_hugepages"));
+	if (atoi(getenv("FORKFIX_KINDS") ?: "1"))
+		kind_sweeps();
+	else
+		say("kind sweeps: off");
 	t2 = now();
-	kmemleak();
+	if (!build_parent())
+		points = fork_sweep(NULL);
 	t3 = now();
-	say("time kunit=%.1f sweep=%.1f kmemleak=%.1f", t1 - t0, t2 - t1, t3 - t2);
+	walk_seconds = atof(getenv("FORKFIX_WALK_SECONDS") ?: "60");
+	if (points > 1 && walk_seconds > 0)
+		walk_phase(walk_seconds, points);
+	t4 = now();
+	kmemleak();
+	t5 = now();
+	say("time kunit=%.1f kinds=%.1f sweep=%.1f walkers=%.1f kmemleak=%.1f", t1 - t0,
+	    t2 - t1, t3 - t2, t4 - t3, t5 - t4);
 	say("done failures=%d", failures);
 	sync();
 	reboot(RB_AUTOBOOT);

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "fail-nth.h"
+#include "swap-setup.h"
 
 #define PAGE		4096UL
 #define BASE		0x200000000000UL
@@ -54,9 +55,7 @@
 #define TAIL		48
 #define DBG		"/sys/kernel/debug"
 #define CLASS		DBG "/forkfix_class"
-#define RAM		"/dev/ram0"
-/* brd.rd_size on the kernel command line, in KiB. */
-#define RAM_KIB		16384
+#define RAM		SWAP_DEV
 
 static int kmsg = -1;
 
@@ -116,27 +115,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* A version 1 swap header on the RAM disk, as mkswap writes it. */
-static void make_swap(void)
-{
-	static unsigned char page[PAGE];
-	uint32_t version = 1, last = RAM_KIB / (PAGE / 1024) - 1, bad = 0;
-	int fd;
-
-	if (mknod(RAM, S_IFBLK | 0600, makedev(1, 0)) && errno != EEXIST)
-		die("mknod " RAM);
-	memcpy(page + 1024, &version, 4);
-	memcpy(page + 1028, &last, 4);
-	memcpy(page + 1032, &bad, 4);
-	memcpy(page + PAGE - 10, "SWAPSPACE2", 10);
-	fd = open(RAM, O_WRONLY);
-	if (fd < 0 || write(fd, page, PAGE) != (ssize_t)PAGE || fsync(fd))
-		die("writing the swap header to " RAM);
-	close(fd);
-	if (swapon(RAM, 0))
-		die("swapon " RAM);
 }
 
 /*
@@ -220,6 +198,7 @@ static void grow_stack(void)
 int main(void)
 {
 	unsigned long forks = 0, failed = 0, points = 0, swapped = 0;
+	const char *what;
 	size_t k;
 	unsigned char *a, *t;
 	double seconds, t0, next;
@@ -247,7 +226,8 @@ int main(void)
 	put(CLASS "/delay_ms", getenv("FORKFIX_DELAY_MS") ?: "20");
 	for (k = 0; k < sizeof(fail_nth_settings) / sizeof(fail_nth_settings[0]); k++)
 		put(fail_nth_settings[k][0], fail_nth_settings[k][1]);
-	make_swap();
+	if (swap_setup(&what))
+		die(what);
 
 	/*
 	 * The swapper first: forked later, it would share A's pages, and

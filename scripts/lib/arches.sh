@@ -6,6 +6,12 @@
 # The architecture table: the only place that knows cross prefixes, QEMU
 # machines, images and consoles.  Sourced after common.sh.
 
+# Memory and CPUs of the debug guests (run-qemu.sh, class-race.sh): two NUMA
+# nodes of half the memory and one CPU each, and a pool of 2 MiB huge pages.
+GUEST_MEM_MB=1024
+GUEST_CPUS=2
+GUEST_HUGEPAGES=8
+
 # Architectures that boot under QEMU; "riscv-nommu" is build-only (the no-MMU
 # build check of check-series.sh).
 KNOWN_ARCHES=(x86_64 arm64)
@@ -19,6 +25,9 @@ KNOWN_ARCHES=(x86_64 arm64)
 #   QEMU_CMD      QEMU binary and machine options (array)
 #   ARCH_PKGS     "test:package" pairs this arch needs (cross compiler,
 #                 static libc, QEMU)
+#   NUMA_QEMU     QEMU options for two NUMA nodes of GUEST_MEM_MB / 2 each
+#   NUMA_APPEND   kernel command line for the same (x86_64 without ACPI:
+#                 NUMA emulation)
 arch_vars() {
 	ARCH_NAME="$1"
 	case "$1" in
@@ -31,6 +40,8 @@ arch_vars() {
 		QEMU_CMD=(qemu-system-x86_64 -bios qboot.rom)
 		ARCH_PKGS=(gcc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
 			   qemu-system-x86_64:qemu-system-x86 /usr/share/qemu/qboot.rom:qemu-system-data)
+		NUMA_QEMU=()
+		NUMA_APPEND="numa=fake=2"
 		;;
 	arm64)
 		KARCH=arm64
@@ -42,6 +53,11 @@ arch_vars() {
 		ARCH_PKGS=(aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu
 			   /usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross
 			   qemu-system-aarch64:qemu-system-arm)
+		NUMA_QEMU=(-object "memory-backend-ram,id=node0,size=$((GUEST_MEM_MB / 2))M"
+			   -numa "node,nodeid=0,cpus=0,memdev=node0"
+			   -object "memory-backend-ram,id=node1,size=$((GUEST_MEM_MB / 2))M"
+			   -numa "node,nodeid=1,cpus=1,memdev=node1")
+		NUMA_APPEND=""
 		;;
 	riscv-nommu)
 		KARCH=riscv
@@ -51,6 +67,8 @@ arch_vars() {
 		CONSOLE=""
 		QEMU_CMD=()
 		ARCH_PKGS=(riscv64-linux-gnu-gcc:gcc-riscv64-linux-gnu)
+		NUMA_QEMU=()
+		NUMA_APPEND=""
 		;;
 	*)
 		die "unknown arch '$1' (known: ${KNOWN_ARCHES[*]}, all)"
@@ -82,4 +100,11 @@ arch_cc() {
 
 	command -v ccache >/dev/null 2>&1 && cc="ccache $cc"
 	printf '%s\n' "$cc"
+}
+
+# guest_machine: the QEMU options (GUEST_QEMU, array) and kernel command line
+# words (GUEST_APPEND) of the debug guests for the arch of arch_vars.
+guest_machine() {
+	GUEST_QEMU=(-accel tcg -m "$GUEST_MEM_MB" -smp "$GUEST_CPUS" "${NUMA_QEMU[@]}")
+	GUEST_APPEND="hugepages=$GUEST_HUGEPAGES${NUMA_APPEND:+ $NUMA_APPEND}"
 }

@@ -13,7 +13,7 @@ export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$CACHE_DIR/work}"
 
 # What counts as a splat in a guest's console (run-qemu.sh, class-race.sh).
 # shellcheck disable=SC2034 # used by the scripts that source this
-SPLAT_RE='BUG:|WARNING:|KASAN|possible circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|Bad rss-counter|non-zero pgtables_bytes|Oops|Kernel panic|Unable to handle kernel|general protection fault|kernel BUG'
+SPLAT_RE='BUG:|WARNING:|KASAN|possible circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|Bad rss-counter|non-zero pgtables_bytes|Oops|Kernel panic|Unable to handle kernel|general protection fault|kernel BUG|Huh VM_FAULT_OOM leaked|invoked oom-killer'
 
 # build_dir NAME: the build directory NAME of the current work tree.
 build_dir() {

@@ -95,7 +95,7 @@ tree_vars() {
 			     $'map-count-kept\tmap_count is [1-9]')
 		TREE_CI=(apply series:x86_64 kunit:x86_64 qemu:all qemu-base:x86_64)
 		TREE_FULL=(apply series:all kunit:all kunit-base:all kunit-broken:x86_64
-			   qemu:all qemu-base:all class:x86_64)
+			   qemu:all qemu-base:all walk:all class:x86_64)
 		;;
 	mainline)
 		TREE_PKG=linux-source-7.3
@@ -126,7 +126,7 @@ tree_vars() {
 		TREE_SWEEP_CASE="each allocation in turn"
 		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64)
 		TREE_FULL=(apply series:all kunit:x86_64 kunit-base:x86_64 qemu:all
-			   qemu-base:all)
+			   qemu-base:all walk:all)
 		;;
 	*)
 		die "unknown tree '$TREE' (known: ${KNOWN_TREES[*]})"
