@@ -61,6 +61,9 @@ Options:
   -a, --arch LIST     architectures, comma separated, or all
                       (default: all = ${KNOWN_ARCHES[*]})
       --base          run the base plus the test patches (negative control)
+      --broken NAME   run the series plus kunit/<tree>/broken/NAME.patch, a
+                      deliberately broken teardown (6.12.y: charge-leak,
+                      rss-left, map-count-kept): must fail
   -j, --jobs N        make -j (default: $(nproc))
   -r, --results DIR   results directory
                       (default: $CACHE_DIR/results/qemu-<tree>-<variant>-<time>)
@@ -72,6 +75,8 @@ Options:
                       0: no walker phase (default: $DEFAULT_WALK_SECONDS)
       --no-kinds      no sweep of each kind on its own (the sweep of the
                       whole parent still has every kind)
+      --suite-only    only the KUnit runs, kmemleak and the splat scan: no
+                      fork sweep, kind sweeps or walkers
       --no-install    never run apt-get, only say what is missing
   -h, --help          show this help
 EOT
@@ -97,7 +102,7 @@ boot() {
 	guest_machine
 	cmd=("${QEMU_CMD[@]}" "${GUEST_QEMU[@]}"
 	     -nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
-	     -append "console=$CONSOLE panic=-1 oops=panic $GUEST_APPEND $GUEST_ENV FORKFIX_WALK_SECONDS=$WALK_SECONDS FORKFIX_KINDS=$KINDS")
+	     -append "console=$CONSOLE panic=-1 oops=panic $GUEST_APPEND $GUEST_ENV FORKFIX_WALK_SECONDS=$WALK_SECONDS FORKFIX_KINDS=$KINDS FORKFIX_SWEEP=$SWEEP")
 	if [[ $KEEP -eq 1 ]]; then
 		printf '%q ' "${cmd[@]}" >"$ARCH_DIR/qemu-cmdline.sh"
 		echo >>"$ARCH_DIR/qemu-cmdline.sh"
@@ -157,7 +162,7 @@ check_results() {
 	[[ ${rerun[1]} -eq 0 ]] || problems+=("${rerun[1]} KUnit cases failed in the debugfs run")
 	[[ "$RESULT_SWEEP_CASE" == PASS ]] ||
 		problems+=("KUnit '$TREE_SWEEP_CASE' from debugfs: $RESULT_SWEEP_CASE, not PASS")
-	[[ "${RESULT_COMPLETE:-0}" == 1 ]] || problems+=("fork sweep incomplete")
+	[[ $SWEEP -eq 0 || "${RESULT_COMPLETE:-0}" == 1 ]] || problems+=("fork sweep incomplete")
 	[[ -n "$RESULT_SETUP" ]] || problems+=("no setup line: swap, memcg, uprobe, NUMA not set up")
 	[[ "$RESULT_SETUP" != *"uprobe off"* ]] || problems+=("the uprobe is not on")
 	[[ "$RESULT_SETUP" != *"nodes 1,"* ]] || problems+=("only one NUMA node")
@@ -240,6 +245,9 @@ list_failures() {
 		sed -e 's/^\[[0-9:]*\] *//' -e 's/^=* *//' -e 's/ *=*$//' | sort -u | sed 's/^/    /' >&2 || true
 	grep -a -h -E 'entries left in the tree|map_count is|bytes of page tables' "$1/console.log" |
 		sed 's/^/    /' | head -n 12 >&2 || true
+	# What init's own checks found, each kind of line once.
+	grep -a -h -o 'forkfix: FAIL .*' "$1/console.log" | sed 's/point [0-9-]*/point N/' |
+		sort | uniq -c | sort -rn | head -n 12 | sed 's/^/    /' >&2 || true
 }
 
 json_arch() {
@@ -312,13 +320,14 @@ run_arch() {
 	if check_results "$ARCH_DIR/console.log" "$ARCH_DIR"; then
 		status=PASS
 	fi
-	[[ "$VARIANT" == base ]] && list_failures "$ARCH_DIR"
+	[[ "$VARIANT" == patched ]] || list_failures "$ARCH_DIR"
 	stage_time total "$ARCH_START"
 	ARCH_STATUS["$ARCH"]=$status
 	json_arch "$status" >"$ARCH_DIR/summary.json.part"
 	# A base run is expected to fail: its line is not a PASS/FAIL line.
 	label="$status"
-	[[ "$VARIANT" == base ]] && label=BASE
+	[[ "$VARIANT" == patched ]] || label=${VARIANT%%:*}
+	label=${label^^}
 	printf '%-4s  %s %s %s: boot: %s | debugfs: %s, sweep case %s | fork sweep: %s points, %s failed forks | %s kind sweeps: %s points, %s failed forks | walkers %ss: %s forks, %s failed | splats %s | leaks %s | %s\n' \
 		"$label" "$TREE" "$VARIANT" "$ARCH" "$RESULT_BOOT" "$RESULT_RERUN" "$RESULT_SWEEP_CASE" \
 		"${RESULT_POINTS:-?}" "${RESULT_FORK_FAILED:-?}" \
@@ -339,16 +348,22 @@ main() {
 	KEEP=0
 	WALK_SECONDS=$DEFAULT_WALK_SECONDS
 	KINDS=1
+	SWEEP=1
+	SUITE_ONLY=0
 	RESULTS=""
-	opts=$(getopt -o ha:j:r:k -l help,tree:,arch:,base,jobs:,results:,keep,timeout:,walk-seconds:,no-kinds,no-install \
+	opts=$(getopt -o ha:j:r:k -l help,tree:,arch:,base,broken:,jobs:,results:,keep,timeout:,walk-seconds:,no-kinds,suite-only,no-install \
 		-n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
 		--base) VARIANT=base; shift ;;
+		--broken)
+			[[ "$2" =~ ^[a-z0-9-]+$ ]] || die "--broken takes the name of a broken variant, not '$2'"
+			VARIANT="broken:$2"; shift 2 ;;
 		-r | --results) RESULTS="$2"; shift 2 ;;
 		-k | --keep) KEEP=1; shift ;;
 		--no-kinds) KINDS=0; shift ;;
+		--suite-only) SUITE_ONLY=1; shift ;;
 		--walk-seconds)
 			[[ "$2" =~ ^[0-9]+$ ]] || die "--walk-seconds needs a whole number of seconds, not '$2'"
 			WALK_SECONDS="$2"; shift 2 ;;
@@ -359,6 +374,9 @@ main() {
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
 	common_opts_check
+	if [[ $SUITE_ONLY -eq 1 ]]; then
+		SWEEP=0 KINDS=0 WALK_SECONDS=0
+	fi
 
 	ensure_packages_for base build
 	ARCH="-" ARCH_START=$SECONDS
@@ -367,7 +385,7 @@ main() {
 	# not apply dies here, naming it, before any results directory exists.
 	prepare_tree "$VARIANT" qemu
 
-	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/qemu-$TREE-$VARIANT-$(date +%Y%m%d-%H%M%S)-$$"
+	[[ -n "$RESULTS" ]] || RESULTS="$CACHE_DIR/results/qemu-$TREE-${VARIANT/:/-}-$(date +%Y%m%d-%H%M%S)-$$"
 	mkdir -p "$RESULTS" || die "cannot create the results directory $RESULTS"
 	RESULTS=$(cd "$RESULTS" && pwd)
 	: >"$RESULTS/summary.txt"
@@ -396,6 +414,8 @@ main() {
 	done
 	if [[ "$VARIANT" == base && $rc -ne 0 ]]; then
 		printf '%s: the suite fails on the unpatched base, as it must (exit 1)\n' "$PROG"
+	elif [[ "$VARIANT" == broken:* && $rc -ne 0 ]]; then
+		printf '%s: the broken teardown %s is caught, as it must be (exit 1)\n' "$PROG" "${VARIANT#broken:}"
 	fi
 	return "$rc"
 }

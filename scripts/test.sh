@@ -46,11 +46,12 @@ STEP:ARCHES:
   kunit-broken  scripts/run-kunit.sh --broken all: each broken teardown of
                 the tree table must be caught
   qemu          ./run-qemu.sh: debug kernel with the distribution's mm,
-                KUnit with fault injection, fork sweeps (all kinds, then one
-                per kind), walkers racing failed forks, kmemleak and splat scan
+                KUnit with fault injection, fork sweeps (one per kind, then
+                all kinds), walkers racing failed forks, kmemleak and splat
+                scan (default tier: --no-kinds)
   qemu-base     ./run-qemu.sh --base: must exit non-zero, and every teardown
                 case must fail for the tree's reason, at boot and from debugfs
-                (default tier: --no-kinds --walk-seconds 0)
+                (default tier: --suite-only)
   walk          ./run-qemu.sh --walk-seconds $LONG_WALK_SECONDS: the same with the walkers
                 racing failed forks for $LONG_WALK_SECONDS s per arch
   class         scripts/class-race.sh: swapoff against failed forks on
@@ -122,7 +123,7 @@ check_base_failures() {
 
 run_tree() {
 	local tree="$1" steps="$2" full="$3" entry s arches results series_opts=() plan=()
-	local base_opts=()
+	local base_opts=() qemu_opts=()
 
 	tree_vars "$tree"
 	if [[ $full -eq 1 ]]; then
@@ -158,15 +159,20 @@ run_tree() {
 				--arch "$arches" --broken all
 			;;
 		qemu)
-			step "$tree qemu" pass "$REPO_DIR/run-qemu.sh" --tree "$tree" --arch "$arches"
+			# The sweep of each kind on its own runs in --full: CI has
+			# the sweep of the whole parent (every kind) and the walkers.
+			qemu_opts=()
+			[[ $full -eq 1 ]] || qemu_opts=(--no-kinds)
+			step "$tree qemu" pass "$REPO_DIR/run-qemu.sh" --tree "$tree" --arch "$arches" \
+				"${qemu_opts[@]}"
 			;;
 		qemu-base)
 			results="$CACHE_DIR/results/test-qemu-$tree-base"
 			rm -rf "${results:?}"
 			# The negative control of the default tier is the suite's:
-			# the kind sweeps and the walkers of the base run in --full.
+			# the sweeps and the walkers of the base run in --full.
 			base_opts=()
-			[[ $full -eq 1 ]] || base_opts=(--no-kinds --walk-seconds 0)
+			[[ $full -eq 1 ]] || base_opts=(--suite-only)
 			step "$tree qemu-base" fail "$REPO_DIR/run-qemu.sh" --tree "$tree" --base \
 				--arch "$arches" --results "$results" "${base_opts[@]}"
 			check_base_failures "$tree qemu-base" "$results" "$arches"

@@ -100,6 +100,7 @@ struct region {
 	size_t len;
 	size_t written;		/* bytes from addr filled with the pattern */
 	unsigned char constant;	/* if not 0, every byte (KSM merges them) */
+	size_t step;		/* if not 0, only the first page every step bytes */
 };
 
 /*
@@ -115,6 +116,8 @@ struct snapshot {
 	long ksm[5];		/* see ksm_files */
 	long memcg;		/* memory.current, bytes */
 	unsigned long uffd_forks;
+	uint64_t pagemap[8192];	/* the sweep of the whole parent, see below */
+	size_t pagemap_len;
 };
 
 static const char *const meminfo_keys[] = {
@@ -227,27 +230,66 @@ static unsigned char pattern(const unsigned char *addr)
 	return (unsigned char)((a >> 12) * 31 + (a & 0xfff) * 7 + 1);
 }
 
-static unsigned char expected(const struct region *r, const unsigned char *addr)
+/*
+ * The pattern of a page depends on its address only through the page
+ * number modulo 256: whole pages are filled and checked with memcpy() and
+ * memcmp() against one of 256 prepared pages (a byte loop over the 8 MiB
+ * of the parent is most of a sweep point's time under TCG).
+ */
+static unsigned char pattern_pages[256][PAGE];
+static unsigned char zero_page[PAGE];
+static unsigned char constant_page[PAGE];
+
+static const unsigned char *expected_page(const struct region *r, const unsigned char *addr,
+					  int zero)
 {
-	return r->constant ? r->constant : pattern(addr);
+	size_t i;
+
+	if (zero)
+		return zero_page;
+	if (r->constant) {
+		if (constant_page[0] != r->constant)
+			memset(constant_page, r->constant, PAGE);
+		return constant_page;
+	}
+	if (!pattern_pages[0][0])
+		for (i = 0; i < sizeof(pattern_pages); i++)
+			pattern_pages[i / PAGE][i % PAGE] =
+				pattern((const unsigned char *)(uintptr_t)i);
+	return pattern_pages[((uintptr_t)addr / PAGE) % 256];
+}
+
+/* The next page of @r to fill or check after the one at @off. */
+static size_t next_page(const struct region *r, size_t off)
+{
+	return r->step ? off + r->step : off + PAGE;
 }
 
 static void fill(struct region *r)
 {
-	size_t i;
+	size_t off, len;
 
-	for (i = 0; i < r->written; i++)
-		r->addr[i] = expected(r, r->addr + i);
+	for (off = 0; off < r->written; off = next_page(r, off)) {
+		len = r->written - off < PAGE ? r->written - off : PAGE;
+		memcpy(r->addr + off, expected_page(r, r->addr + off, 0), len);
+	}
 }
 
 /* Offset of the first byte of @r that differs from what it should hold. */
 static long check(const struct region *r, int zero)
 {
-	size_t i;
+	const unsigned char *want;
+	size_t off, len, i;
 
-	for (i = 0; i < r->written; i++)
-		if (r->addr[i] != (zero ? 0 : expected(r, r->addr + i)))
-			return (long)i;
+	for (off = 0; off < r->written; off = next_page(r, off)) {
+		len = r->written - off < PAGE ? r->written - off : PAGE;
+		want = expected_page(r, r->addr + off, zero);
+		if (!memcmp(r->addr + off, want, len))
+			continue;
+		for (i = 0; i < len; i++)
+			if (r->addr[off + i] != want[i])
+				return (long)(off + i);
+	}
 	return -1;
 }
 
@@ -277,6 +319,8 @@ static struct region *add(enum kind kind, unsigned long addr, size_t len, size_t
 	r->len = len;
 	r->written = written;
 	r->constant = 0;
+	/* A page of each huge page: reading 2 MiB each time costs the most. */
+	r->step = flags & MAP_HUGETLB ? SZ_2M : 0;
 	fill(r);
 	nr_regions++;
 	return r;
@@ -839,10 +883,51 @@ static size_t ours(const char *in, char *out, size_t size, const char *skip, int
 }
 
 /*
+ * The pagemap entries of the pages of our regions (those written, at
+ * least the first 64 of each): present, swapped, exclusively mapped, file
+ * or shared, uffd write-protected, the swap entry; not the page frame
+ * number, which compaction may change.
+ */
+#define PM_PRESENT	(1ULL << 63)
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+
+static size_t pagemap_snapshot(uint64_t *out, size_t max)
+{
+	static int fd = -1;
+	size_t n = 0, pages;
+	ssize_t got;
+	int i;
+
+	if (fd < 0)
+		fd = open("/proc/self/pagemap", O_RDONLY);
+	for (i = 0; i < nr_regions && fd >= 0; i++) {
+		const struct region *r = &regions[i];
+
+		pages = (r->written > 64 * PAGE ? r->written : 64 * PAGE) / PAGE;
+		if (pages > r->len / PAGE)
+			pages = r->len / PAGE;
+		if (n + pages > max) {
+			fail("internal: pagemap snapshot larger than %zu pages", max);
+			break;
+		}
+		got = pread(fd, out + n, pages * 8, (off_t)((uintptr_t)r->addr / PAGE * 8));
+		if (got != (ssize_t)(pages * 8)) {
+			fail("pagemap at %p: %s", r->addr, strerror(errno));
+			break;
+		}
+		for (; pages; pages--, n++)
+			if (out[n] & PM_PRESENT)
+				out[n] &= ~PM_PFN_MASK;
+	}
+	return n;
+}
+
+/*
  * @detail: smaps and numa_maps of each of our VMAs (the kind sweeps, whose
- * parent has a few); otherwise smaps_rollup, the sums over the whole
- * process (the sweep of the whole parent: reading every VMA's smaps twice
- * a point would make it five times slower under TCG and KASAN).
+ * parent has a few); otherwise the pagemap entries of our regions (the
+ * sweep of the whole parent: reading every VMA's smaps twice a point would
+ * make it five times slower under TCG and KASAN, and smaps_rollup counts
+ * the pages of init's own text and stack as they are first touched).
  */
 static void take_snapshot(struct snapshot *s, int detail)
 {
@@ -855,11 +940,14 @@ static void take_snapshot(struct snapshot *s, int detail)
 		s->smaps_len = ours(buf, s->smaps, sizeof(s->smaps), "Referenced:", 0);
 		read_file("/proc/self/numa_maps", buf, sizeof(buf));
 		s->numa_len = ours(buf, s->numa, sizeof(s->numa), NULL, 0);
+		s->pagemap_len = 0;
 	} else {
-		read_file("/proc/self/smaps_rollup", buf, sizeof(buf));
-		s->smaps_len = ours(buf, s->smaps, sizeof(s->smaps), "Referenced:", 1);
+		s->smaps_len = 0;
+		s->smaps[0] = '\0';
 		s->numa_len = 0;
 		s->numa[0] = '\0';
+		s->pagemap_len = pagemap_snapshot(s->pagemap,
+						  sizeof(s->pagemap) / sizeof(s->pagemap[0]));
 	}
 	read_file("/proc/meminfo", buf, sizeof(buf));
 	for (i = 0; i < sizeof(meminfo_keys) / sizeof(meminfo_keys[0]); i++) {
@@ -888,12 +976,22 @@ static void first_difference(const char *what, int n, const char *a, const char 
 	     (int)strcspn(a + start, "\n"), a + start, (int)strcspn(b + start, "\n"), b + start);
 }
 
-/* @field of a smaps_rollup snapshot, in kB. */
-static long smaps_rollup_kb(const struct snapshot *s, const char *field)
+/* Are all the pages of @r in swap?  (pagemap bit 62) */
+static int all_swapped(const struct region *r)
 {
-	const char *f = strstr(s->smaps, field);
+	static uint64_t pm[64];
+	static int fd = -1;
+	size_t i, pages = r->len / PAGE;
 
-	return f ? strtol(f + strlen(field), NULL, 10) : -1;
+	if (fd < 0)
+		fd = open("/proc/self/pagemap", O_RDONLY);
+	if (pages > 64 || pread(fd, pm, pages * 8, (off_t)((uintptr_t)r->addr / PAGE * 8)) !=
+			  (ssize_t)(pages * 8))
+		return 0;
+	for (i = 0; i < pages; i++)
+		if (!(pm[i] & (1ULL << 62)))
+			return 0;
+	return 1;
 }
 
 static long memcg_moved, memcg_max_moved;
@@ -907,6 +1005,16 @@ static void compare_snapshots(int n, const struct snapshot *was, const struct sn
 		first_difference("smaps", n, was->smaps, is->smaps);
 	if (was->numa_len != is->numa_len || memcmp(was->numa, is->numa, is->numa_len))
 		first_difference("numa_maps", n, was->numa, is->numa);
+	if (was->pagemap_len != is->pagemap_len)
+		fail("fork-sweep: point %d: pagemap snapshot of %zu pages, was %zu", n,
+		     is->pagemap_len, was->pagemap_len);
+	for (i = 0; i < is->pagemap_len && i < was->pagemap_len; i++)
+		if (was->pagemap[i] != is->pagemap[i]) {
+			fail("fork-sweep: point %d: pagemap entry %zu of our regions %#llx, was %#llx",
+			     n, i, (unsigned long long)is->pagemap[i],
+			     (unsigned long long)was->pagemap[i]);
+			break;
+		}
 	for (i = 0; i < sizeof(meminfo_keys) / sizeof(meminfo_keys[0]); i++)
 		if (was->meminfo[i] != is->meminfo[i])
 			fail("fork-sweep: point %d: /proc/meminfo %s %ld, was %ld", n,
@@ -1043,6 +1151,12 @@ static int fork_sweep(const char *kind)
 	uffd_probe("before the sweep");
 	uprobe_probe("before the sweep");
 	maps_before_len = read_file("/proc/self/maps", maps_before, sizeof(maps_before));
+	/*
+	 * The snapshots' own buffers are touched before the memcg's usage is
+	 * taken: their first use would count as growth over the sweep.
+	 */
+	take_snapshot(&was, kind != NULL);
+	take_snapshot(&is, kind != NULL);
 	memcg_start = read_long(MEMCG "/memory.current");
 	memcg_max_moved = 0;
 	for (n = 0; n < nr_regions; n++)
@@ -1056,8 +1170,8 @@ static int fork_sweep(const char *kind)
 		prepare_fork();
 		take_snapshot(&was, kind != NULL);
 		/* MADV_PAGEOUT skips pages another CPU's LRU batch still holds. */
-		if (sw && (kind ? smaps_kb(was.smaps, sw->addr, "Swap:") :
-				  smaps_rollup_kb(&was, "Swap:")) >= (long)(sw->len / 1024))
+		if (sw && (kind ? smaps_kb(was.smaps, sw->addr, "Swap:") >= (long)(sw->len / 1024) :
+			   all_swapped(sw)))
 			swapped++;
 		sweep_phase = "arming fail-nth";
 		len = snprintf(buf, sizeof(buf), "%d", n);
@@ -1461,7 +1575,7 @@ int main(void)
 {
 	double t0, t1, t2, t3, t4, t5, walk_seconds;
 	const char *what;
-	int points = 0;
+	int points = 0, sweep;
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1494,12 +1608,15 @@ int main(void)
 	    SWAP_DEV, MEMCG, uprobe_on ? "on" : "off",
 	    access("/sys/devices/system/node/node1", F_OK) ? "1" : "2+",
 	    read_long("/proc/sys/vm/nr_hugepages"));
-	if (atoi(getenv("FORKFIX_KINDS") ?: "1"))
+	sweep = atoi(getenv("FORKFIX_SWEEP") ?: "1");
+	if (sweep && atoi(getenv("FORKFIX_KINDS") ?: "1"))
 		kind_sweeps();
 	else
 		say("kind sweeps: off");
 	t2 = now();
-	if (!build_parent())
+	if (!sweep)
+		say("fork sweep: off");
+	else if (!build_parent())
 		points = fork_sweep(NULL);
 	t3 = now();
 	walk_seconds = atof(getenv("FORKFIX_WALK_SECONDS") ?: "60");
