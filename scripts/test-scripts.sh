@@ -109,6 +109,8 @@ test_options() {
 	done
 	expect_error "run-qemu.sh --walk-seconds a-minute" "--walk-seconds needs a whole number" \
 		"$REPO_DIR/run-qemu.sh" --walk-seconds a-minute
+	expect_error "run-qemu.sh --broken '../x'" "--broken takes the name of a broken variant" \
+		"$REPO_DIR/run-qemu.sh" --broken ../x
 	expect_error "bench.sh --pairs 0" "--pairs takes a positive number" \
 		"$REPO_DIR/scripts/bench.sh" --pairs 0
 	expect_error "test.sh --steps everything" "unknown step" "$REPO_DIR/scripts/test.sh" --steps everything
