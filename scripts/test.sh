@@ -50,8 +50,8 @@ STEP:ARCHES:
                 all kinds), walkers racing failed forks, kmemleak and splat
                 scan (default tier: --no-kinds)
   qemu-base     ./run-qemu.sh --base: must exit non-zero, and every teardown
-                case must fail for the tree's reason, at boot and from debugfs
-                (default tier: --suite-only)
+                case must fail for the tree's reason, at boot and from debugfs;
+                the base's sweeps and walkers are reported
   walk          ./run-qemu.sh --walk-seconds $LONG_WALK_SECONDS: the same with the walkers
                 racing failed forks for $LONG_WALK_SECONDS s per arch
   class         scripts/class-race.sh: swapoff against failed forks on
@@ -123,7 +123,7 @@ check_base_failures() {
 
 run_tree() {
 	local tree="$1" steps="$2" full="$3" entry s arches results series_opts=() plan=()
-	local base_opts=() qemu_opts=()
+	local qemu_opts=()
 
 	tree_vars "$tree"
 	if [[ $full -eq 1 ]]; then
@@ -169,12 +169,8 @@ run_tree() {
 		qemu-base)
 			results="$CACHE_DIR/results/test-qemu-$tree-base"
 			rm -rf "${results:?}"
-			# The negative control of the default tier is the suite's:
-			# the sweeps and the walkers of the base run in --full.
-			base_opts=()
-			[[ $full -eq 1 ]] || base_opts=(--suite-only)
 			step "$tree qemu-base" fail "$REPO_DIR/run-qemu.sh" --tree "$tree" --base \
-				--arch "$arches" --results "$results" "${base_opts[@]}"
+				--arch "$arches" --results "$results"
 			check_base_failures "$tree qemu-base" "$results" "$arches"
 			;;
 		walk)
