@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build a debug kernel (Kconfig.fragment plus the tree's KUnit suite: KASAN,
-# DEBUG_VM, lockdep, kmemleak, fault injection) with a tree's series, boot
-# it under QEMU (TCG) for x86_64 and arm64 with a small static init
-# (scripts/guest/qemu-init.c), and check the results: the KUnit suite at boot and
-# again from debugfs with fault injection on, a fork() sweep over every
-# fault-injection point, kmemleak, and no splat in the console.
+# DEBUG_VM, lockdep, kmemleak, fault injection, and a distribution's mm) with
+# a tree's series, boot it under QEMU (TCG) for x86_64 and arm64 with a small
+# static init (scripts/guest/qemu-init.c), and check the results: the KUnit
+# suite at boot and again from debugfs with fault injection on, fork() sweeps
+# over every fault-injection point (each kind of the distribution's mm on its
+# own, then all of them), walkers racing failed forks, kmemleak, and no splat
+# in the console.
 set -euo pipefail
 
 PROG=$(basename "$0")
@@ -30,18 +32,28 @@ usage() {
 	cat <<EOT
 Usage: $PROG [OPTIONS]
 
-Build a tree's series with Kconfig.fragment and the tree's KUnit suite,
-boot it under QEMU (TCG) and check:
+Build a tree's series with Kconfig.fragment (a debug kernel with swap,
+userfaultfd, hugetlbfs, KSM, memcg, uprobes, NUMA) and the tree's KUnit
+suite, boot it under QEMU (TCG, two NUMA nodes, 8 huge pages) and check:
   - the KUnit suite at boot (6.12.y: fork_dup_mmap, mainline: dup_mmap):
     every case passes;
   - the suite again from debugfs, with failslab and fail_page_alloc set up
     for task-local fail-nth: its allocation sweep runs and passes;
-  - a fork() sweep: fail-nth = 1, 2, ... around fork() until it succeeds,
-    on a parent with the VMA kinds of the suite; parent checked after every
-    failed fork, the child's copy after every fork that succeeded;
+  - fork() sweeps: fail-nth = 1, 2, ... around fork() until it succeeds,
+    in a memcg with a limit, first on a parent with one kind of the
+    distribution's mm each (swapped pages, userfaultfd missing and
+    write-protect, hugetlb private and shared, KSM, mlock, mbind, a
+    uprobe), then on one with all of them and the VMA kinds of the suite;
+    after every failed fork the parent's bytes, maps, smaps or pagemap,
+    numa_maps, meminfo, KSM and memcg counters are as before and its
+    userfaultfd and uprobe still work; the child's copy is checked after
+    every fork that succeeded;
+  - walkers (swapoff, MADV_PAGEOUT, uprobe registration, /proc readers,
+    compaction, ksmd and khugepaged) while forks fail, --walk-seconds
+    long: each walked while forks failed, without errors;
   - a kmemleak scan finds nothing, and the console has no splat (BUG,
     WARNING, KASAN, lockdep, kmemleak, Bad rss-counter, non-zero
-    pgtables_bytes, Oops, panic).
+    pgtables_bytes, Oops, panic, "Huh VM_FAULT_OOM", the OOM killer).
 Prints a summary per architecture, writes summary.json and every console log
 to the results directory, and exits non-zero if anything failed.
 
