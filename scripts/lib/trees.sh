@@ -93,7 +93,7 @@ tree_vars() {
 		TREE_BROKEN=($'charge-leak\tpages of commit charge not given back'
 			     $'rss-left\tRSS counter MM_FILEPAGES is 1'
 			     $'map-count-kept\tmap_count is [1-9]')
-		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64 qemu:all)
+		TREE_CI=(apply series:x86_64 kunit:x86_64 qemu:x86_64)
 		TREE_FULL=(apply series:all kunit:all kunit-base:all kunit-broken:x86_64
 			   qemu:all qemu-base:all walk:all class:x86_64)
 		;;
