@@ -445,6 +445,7 @@ static int uffd_setup(void)
 		.api = UFFD_API,
 		.features = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_PAGEFAULT_FLAG_WP,
 	};
+	pthread_attr_t attr;
 	pthread_t thread;
 
 	if (uffd >= 0)
@@ -460,7 +461,9 @@ static int uffd_setup(void)
 		fail("eventfd: %s", strerror(errno));
 		return -1;
 	}
-	if (pthread_create(&thread, NULL, uffd_monitor, NULL)) {
+	/* A small stack: an 8 MiB one could take a transparent huge page. */
+	if (pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, 256 * 1024) ||
+	    pthread_create(&thread, &attr, uffd_monitor, NULL)) {
 		fail("userfaultfd monitor thread");
 		return -1;
 	}
@@ -1178,6 +1181,10 @@ static int fork_sweep(const char *kind)
 	 */
 	take_snapshot(&was, kind != NULL);
 	take_snapshot(&is, kind != NULL);
+	parent_check(0);
+	for (n = 0; n < nr_regions; n++)
+		if (regions[n].kind == SWAPPED)
+			all_swapped(&regions[n]);
 	memcg_start = read_long(MEMCG "/memory.current");
 	memcg_max_moved = 0;
 	for (n = 0; n < nr_regions; n++)
@@ -1606,6 +1613,30 @@ static void kmemleak(void)
 	say("kmemleak objects=%d", objects);
 }
 
+/*
+ * No transparent huge pages for init's own data, bss, heap and stack: the
+ * first touch of a buffer in a 2 MiB-aligned stretch of them would charge
+ * the memcg 2 MiB in the middle of a sweep.  Our regions are mapped later
+ * and keep the system's THP setting.
+ */
+static void no_thp_for_init(void)
+{
+	char line[256], perms[8];
+	unsigned long start, end;
+	FILE *maps = fopen("/proc/self/maps", "r");
+
+	if (!maps) {
+		fail("/proc/self/maps: %s", strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), maps))
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 &&
+		    !strcmp(perms, "rw-p") &&
+		    madvise((void *)start, end - start, MADV_NOHUGEPAGE))
+			fail("MADV_NOHUGEPAGE at %#lx: %s", start, strerror(errno));
+	fclose(maps);
+}
+
 int main(void)
 {
 	double t0, t1, t2, t3, t4, t5, walk_seconds;
@@ -1622,6 +1653,7 @@ int main(void)
 	    mount("debugfs", DBG, "debugfs", 0, NULL))
 		fail("mount: %s", strerror(errno));
 	say("init started (GLIBC_TUNABLES=%s)", getenv("GLIBC_TUNABLES") ?: "unset");
+	no_thp_for_init();
 
 	for (i = 0; i < sizeof(fail_nth_settings) / sizeof(fail_nth_settings[0]); i++)
 		put(fail_nth_settings[i][0], fail_nth_settings[i][1]);
