@@ -583,7 +583,8 @@ static void uprobe_probe(const char *what)
 static void uprobe_setup(void)
 {
 	unsigned long addr = (unsigned long)uprobe_target, start, end, off;
-	char line[256], *p;
+	char line[256];
+	long hits;
 	FILE *maps = fopen("/proc/self/maps", "r");
 	int found = 0;
 
@@ -613,10 +614,10 @@ static void uprobe_setup(void)
 		return;
 	uprobe_on = 1;
 	uprobe_target(0);
-	p = uprobe_hits() == 1 ? "fires" : "did not fire";
-	say("uprobe %s at /init:%#lx", p, addr - start + off);
-	if (uprobe_hits() != 1) {
-		fail("uprobe: no hit after the first call (%ld)", uprobe_hits());
+	hits = uprobe_hits();
+	say("uprobe %s at /init:%#lx", hits == 1 ? "fires" : "did not fire", addr - start + off);
+	if (hits != 1) {
+		fail("uprobe: no hit after the first call (%ld)", hits);
 		uprobe_on = 0;
 	}
 }
@@ -897,15 +898,35 @@ static size_t ours(const char *in, char *out, size_t size, const char *skip, int
 #define PM_PRESENT	(1ULL << 63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
 
-static size_t pagemap_snapshot(uint64_t *out, size_t max)
+/*
+ * /proc/self/pagemap of this process: a descriptor inherited across fork()
+ * would still read the page tables of the process that opened it.
+ */
+static int pagemap_fd(void)
 {
 	static int fd = -1;
+	static pid_t owner;
+
+	if (fd >= 0 && owner != getpid()) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		owner = getpid();
+		if (fd < 0)
+			fail("/proc/self/pagemap: %s", strerror(errno));
+	}
+	return fd;
+}
+
+static size_t pagemap_snapshot(uint64_t *out, size_t max)
+{
+	int fd = pagemap_fd();
 	size_t n = 0, pages;
 	ssize_t got;
 	int i;
 
-	if (fd < 0)
-		fd = open("/proc/self/pagemap", O_RDONLY);
 	for (i = 0; i < nr_regions && fd >= 0; i++) {
 		const struct region *r = &regions[i];
 
@@ -986,12 +1007,10 @@ static void first_difference(const char *what, int n, const char *a, const char 
 static int all_swapped(const struct region *r)
 {
 	static uint64_t pm[64];
-	static int fd = -1;
+	int fd = pagemap_fd();
 	size_t i, pages = r->len / PAGE;
 
-	if (fd < 0)
-		fd = open("/proc/self/pagemap", O_RDONLY);
-	if (pages > 64 || pread(fd, pm, pages * 8, (off_t)((uintptr_t)r->addr / PAGE * 8)) !=
+	if (fd < 0 || pages > 64 || pread(fd, pm, pages * 8, (off_t)((uintptr_t)r->addr / PAGE * 8)) !=
 			  (ssize_t)(pages * 8))
 		return 0;
 	for (i = 0; i < pages; i++)
