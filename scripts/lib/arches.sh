@@ -18,6 +18,7 @@ KNOWN_ARCHES=(x86_64 arm64)
 
 # arch_vars NAME: set the per-arch variables.
 #   KARCH         the kernel's ARCH=
+#   DEBARCH       Debian's name of the architecture
 #   CROSS         CROSS_COMPILE= (empty: native)
 #   IMAGE         boot image, relative to the build directory
 #   IMAGE_TARGET  make target of the image
@@ -33,6 +34,7 @@ arch_vars() {
 	case "$1" in
 	x86_64)
 		KARCH=x86_64
+		DEBARCH=amd64
 		CROSS=""
 		IMAGE=arch/x86/boot/bzImage
 		IMAGE_TARGET=bzImage
@@ -45,6 +47,7 @@ arch_vars() {
 		;;
 	arm64)
 		KARCH=arm64
+		DEBARCH=arm64
 		CROSS=aarch64-linux-gnu-
 		IMAGE=arch/arm64/boot/Image
 		IMAGE_TARGET=Image
@@ -61,6 +64,7 @@ arch_vars() {
 		;;
 	riscv-nommu)
 		KARCH=riscv
+		DEBARCH=riscv64
 		CROSS=riscv64-linux-gnu-
 		IMAGE=arch/riscv/boot/Image
 		IMAGE_TARGET=Image

@@ -5,26 +5,34 @@
 # verified and imported as a git repository with a deterministic commit.
 # Sourced after common.sh and trees.sh (tree_vars must have run).
 
-# A tree whose package is in a suite the machine does not list (TREE_APT_SUITE)
-# is reached through a private apt configuration under the cache: its own
-# sources list, lists and package cache; the machine's apt configuration and
-# state are never changed.  APT_OPTS holds the options for apt-get/apt-cache;
-# call base_apt_setup in the shell that uses them, not in a subshell.
+# A package in a suite the machine does not list, or for an architecture it
+# does not have, is reached through a private apt configuration under the
+# cache: its own sources list, lists and package cache; the machine's apt
+# configuration and state are never changed.
+#
+# apt_private SUITE MIRROR [DEBARCH]: set APT_OPTS, the options of
+# apt-get/apt-cache for SUITE (main) of MIRROR, for DEBARCH only when given
+# (default: the machine's), and refresh its index once a day.  Call it in
+# the shell that uses APT_OPTS, not in a subshell.
 APT_OPTS=()
 APT_READY=0
 
-base_apt_setup() {
-	local dir="$CACHE_DIR/apt/$TREE_APT_SUITE" keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+apt_private() {
+	local suite="$1" mirror="$2" debarch="${3:-}" dir keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
-	[[ $APT_READY -eq 0 ]] || return 0
-	APT_READY=1
-	APT_OPTS=()
-	[[ -n "$TREE_APT_SUITE" ]] || return 0
+	dir="$CACHE_DIR/apt/$suite${debarch:+-$debarch}"
 	[[ -f "$keyring" ]] || die "$keyring is missing (package debian-archive-keyring)"
 	mkdir -p "$dir/sources.list.d" "$dir/preferences.d" "$dir/lists/partial" \
 		 "$dir/archives/partial"
-	printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$TREE_APT_MIRROR" "$TREE_APT_SUITE" \
-		>"$dir/sources.list"
+	printf 'deb [%ssigned-by=%s] %s %s main\n' "${debarch:+arch=$debarch }" "$keyring" \
+		"$mirror" "$suite" >"$dir/sources.list.new"
+	# A changed sources list (another mirror) invalidates the index.
+	if ! cmp -s "$dir/sources.list.new" "$dir/sources.list"; then
+		rm -f "$dir"/lists/*_Packages*
+		mv "$dir/sources.list.new" "$dir/sources.list"
+	else
+		rm -f "$dir/sources.list.new"
+	fi
 	APT_OPTS=(-o "Dir::Etc::SourceList=$dir/sources.list"
 		  -o "Dir::Etc::SourceParts=$dir/sources.list.d"
 		  -o "Dir::Etc::Preferences=$dir/preferences"
@@ -33,12 +41,62 @@ base_apt_setup() {
 		  -o "Dir::Cache=$dir" -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
 		  -o "Dir::Cache::Archives=$dir/archives"
 		  -o "Acquire::Languages=none")
+	[[ -z "$debarch" ]] || APT_OPTS+=(-o "APT::Architecture=$debarch" -o "APT::Architectures=$debarch")
 	# Refresh the private index once a day (it is small: one suite, main).
 	if [[ -z "$(find "$dir/lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null)" ]]; then
-		log "updating the private apt index for $TREE_APT_SUITE ($dir)"
+		log "updating the private apt index for $suite${debarch:+ ($debarch)} ($dir)"
 		apt-get -q "${APT_OPTS[@]}" update >"$dir/update.log" 2>&1 ||
-			die "apt-get update of $TREE_APT_SUITE failed: $(grep -m1 -E '^(E|Err):' "$dir/update.log" || tail -n1 "$dir/update.log")"
+			die "apt-get update of $suite${debarch:+ ($debarch)} failed: $(grep -m1 -E '^(E|Err):' "$dir/update.log" || tail -n1 "$dir/update.log")"
 	fi
+}
+
+# base_apt_setup: APT_OPTS for the tree's base package (TREE_APT_SUITE, or
+# the machine's own apt when the tree names no suite).
+base_apt_setup() {
+	[[ $APT_READY -eq 0 ]] || return 0
+	APT_READY=1
+	APT_OPTS=()
+	[[ -n "$TREE_APT_SUITE" ]] || return 0
+	apt_private "$TREE_APT_SUITE" "$TREE_APT_MIRROR"
+}
+
+# deb_fetch PKG VERSION DEBARCH SUITE MIRROR SHA256: print the path of the
+# .deb of PKG=VERSION for DEBARCH in the cache ($CACHE_DIR/debs), downloaded
+# through a private apt configuration when missing, its sha256 checked
+# against the pin; die listing the versions on offer when the archive no
+# longer has VERSION.
+deb_fetch() {
+	local pkg="$1" ver="$2" debarch="$3" suite="$4" mirror="$5" sha="$6" deb tmp versions=()
+
+	deb="$CACHE_DIR/debs/${pkg}_${ver//\~/_}_$debarch.deb"
+	if [[ -f "$deb" ]] && base_sha_ok "$deb" "$sha"; then
+		printf '%s\n' "$deb"
+		return 0
+	fi
+	rm -f "$deb"
+	need_tools apt-get apt-cache sha256sum
+	apt_private "$suite" "$mirror" "$debarch"
+	mapfile -t versions < <(apt-cache "${APT_OPTS[@]}" madison "$pkg" 2>/dev/null |
+				awk -F'|' '{gsub(/ /, "", $2); print $2}')
+	printf '%s\n' "${versions[@]}" | grep -qxF -- "$ver" ||
+		die "$pkg $ver ($debarch) is not in $suite; on offer: ${versions[*]:-none} (the pin is in scripts/lib/trees.sh)"
+	mkdir -p "$CACHE_DIR/debs"
+	tmp=$(mktemp -d "$CACHE_DIR/tmp.download.XXXXXX")
+	log "downloading $pkg=$ver ($debarch) from $suite"
+	if ! (cd "$tmp" && apt-get download -q "${APT_OPTS[@]}" "$pkg:$debarch=$ver" >/dev/null 2>"$tmp/err"); then
+		local err
+		err=$(grep -m1 '^E:' "$tmp/err" || tail -n1 "$tmp/err")
+		rm -rf "$tmp"
+		die "apt-get download $pkg:$debarch=$ver failed: $err"
+	fi
+	mv "$tmp"/*.deb "$deb.tmp"
+	rm -rf "$tmp"
+	if ! base_sha_ok "$deb.tmp" "$sha"; then
+		rm -f "$deb.tmp"
+		die "sha256 mismatch for ${deb##*/}: expected $sha (file removed)"
+	fi
+	mv "$deb.tmp" "$deb"
+	printf '%s\n' "$deb"
 }
 
 base_versions() {

@@ -17,6 +17,12 @@ DEFAULT_TREE=6.12.y
 #                           not list it (reached through a private apt
 #                           configuration in the cache), else empty
 #   TREE_APT_MIRROR         the archive of that suite
+#   TREE_DEBCONFIG_PKG, _SUITE, _MIRROR, _SHA256
+#                           Debian's kernel configurations of the same
+#                           version (linux-config-X.Y, per architecture),
+#                           their suite and archive, and the sha256 of each
+#                           architecture's .deb as "debarch:sha256" words
+#   TREE_DEBCONFIG_TARGETS  what scripts/debian-configs.sh builds with them
 #   TREE_BASE_COMMIT        the commit the import must give (base-commit:)
 #   TREE_IMPORT_*           fixed identity and date of the import commit
 #   TREE_SUITE              KUnit suite name
@@ -63,6 +69,11 @@ tree_vars() {
 	TREE_MAINT_TREE=""
 	TREE_INFRA_PATCHES=0
 	TREE_APT_MIRROR=http://deb.debian.org/debian
+	TREE_DEBCONFIG_PKG=""
+	TREE_DEBCONFIG_SUITE=""
+	TREE_DEBCONFIG_MIRROR=http://deb.debian.org/debian
+	TREE_DEBCONFIG_SHA256=()
+	TREE_DEBCONFIG_TARGETS=(mm/ kernel/fork.o kernel/events/)
 	case "$TREE" in
 	6.12.y)
 		TREE_PKG=linux-source-6.12
@@ -93,6 +104,13 @@ tree_vars() {
 		TREE_BROKEN=($'charge-leak\tpages of commit charge not given back'
 			     $'rss-left\tRSS counter MM_FILEPAGES is 1'
 			     $'map-count-kept\tmap_count is [1-9]')
+		# Debian's own kernel configurations, of the same version
+		# (scripts/debian-configs.sh).
+		TREE_DEBCONFIG_PKG=linux-config-6.12
+		TREE_DEBCONFIG_SUITE=bookworm-security
+		TREE_DEBCONFIG_MIRROR=http://deb.debian.org/debian-security
+		TREE_DEBCONFIG_SHA256=(amd64:9837dbdf866d58ff9cc64f106dbf0cbf16d1ea6e369b83c338d05e8860224b27
+				       arm64:5642ad362614657f7393b3999a02d3f33325c13a15227333fe2ef0cdc29d74c8)
 		TREE_CI=(apply series:x86_64 kunit:x86_64 qemu:x86_64)
 		TREE_FULL=(apply series:all kunit:all kunit-base:all kunit-broken:x86_64
 			   qemu:all qemu-base:all walk:all class:x86_64)
@@ -124,6 +142,11 @@ tree_vars() {
 		TREE_BASE_EXCEPT=("no injection" "no VMA copied"
 				  "no VMA copied, the first at address 0")
 		TREE_SWEEP_CASE="each allocation in turn"
+		TREE_DEBCONFIG_PKG=linux-config-7.3
+		TREE_DEBCONFIG_TARGETS=(mm/ kernel/fork.o kernel/events/ lib/kunit/)
+		TREE_DEBCONFIG_SUITE=trixie-backports
+		TREE_DEBCONFIG_SHA256=(amd64:1161d8946bd74094857fc1950da809a14e1b3aafe4f3defbec83150520e3e82c
+				       arm64:395321c981ac06e2c6fd44ed978b6e6f1ee15341d2792b65f0d2c382603425cb)
 		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64)
 		TREE_FULL=(apply series:all kunit:x86_64 kunit-base:x86_64 qemu:all
 			   qemu-base:all walk:all)

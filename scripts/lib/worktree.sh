@@ -62,7 +62,8 @@ apply_patches() {
 }
 
 # prepare_tree VARIANT PURPOSE: lock the work tree of PURPOSE for the rest
-# of this run and put VARIANT in it: "patched" (the whole series), "base"
+# of this run and put VARIANT in it: "patched" (the whole series),
+# "pristine" (the pinned base, nothing applied), "base"
 # (the base with only the test patches: the KUnit suite, the last of the
 # series, and the TREE_INFRA_PATCHES at its head that fix KUnit itself;
 # the negative control) or "broken:NAME" (the series and kunit/<tree>/broken/NAME.patch,
@@ -79,6 +80,7 @@ prepare_tree() {
 	patches=("${SERIES[@]}")
 	case "$variant" in
 	patched) ;;
+	pristine) patches=() ;;
 	base)
 		[[ $TREE_INFRA_PATCHES -lt $((${#patches[@]} - 1)) ]] ||
 			die "internal: $TREE: $TREE_INFRA_PATCHES infrastructure patches leave no fix in the series"
