@@ -185,7 +185,7 @@ main() {
 	case "$(realpath -m "$results")/" in
 	"$REPO_DIR"/*) die "the results directory must be outside this repository: $results" ;;
 	esac
-	ensure_packages_for base build
+	ensure_packages_for base build debian-configs
 	need_tools dpkg-deb xz tar
 	mkdir -p "$results"
 

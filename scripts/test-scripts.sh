@@ -82,7 +82,8 @@ expect_usage() {
 
 SCRIPTS=(run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/get-base.sh
 	 scripts/apply-series.sh scripts/export-series.sh scripts/bench.sh scripts/test.sh
-	 scripts/check-apply.sh scripts/debian-versions.sh scripts/class-race.sh)
+	 scripts/check-apply.sh scripts/debian-versions.sh scripts/class-race.sh
+	 scripts/debian-configs.sh)
 
 test_options() {
 	local s
@@ -98,7 +99,7 @@ test_options() {
 			"$REPO_DIR/$s" --tree no-such-tree
 	done
 	for s in run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/bench.sh \
-		 scripts/class-race.sh; do
+		 scripts/class-race.sh scripts/debian-configs.sh; do
 		expect_error "$s --arch sparc" "unknown arch 'sparc'" "$REPO_DIR/$s" --arch sparc
 		expect_error "$s --arch x86_64,sparc" "unknown arch 'sparc'" "$REPO_DIR/$s" --arch x86_64,sparc
 		expect_error "$s --jobs 0" "--jobs takes a positive number" "$REPO_DIR/$s" --jobs 0
@@ -126,6 +127,10 @@ test_options() {
 		"$REPO_DIR/scripts/class-race.sh" --tree mainline
 	expect_error "export-series.sh --post into the repository" "--post writes outside this repository" \
 		"$REPO_DIR/scripts/export-series.sh" --post "$REPO_DIR/posted"
+	expect_error "debian-configs.sh --flavour '../x'" "--flavour takes names of configurations" \
+		"$REPO_DIR/scripts/debian-configs.sh" --flavour ../x
+	expect_error "debian-configs.sh --results inside the repository" "must be outside this repository" \
+		"$REPO_DIR/scripts/debian-configs.sh" --results "$REPO_DIR/results"
 	expect_error "debian-versions.sh --suites sid" "unknown suite 'sid'" \
 		"$REPO_DIR/scripts/debian-versions.sh" --suites trixie,sid
 }
@@ -234,6 +239,28 @@ test_private_apt() {
 		report "the machine's own apt still does not list linux-source-7.3" 0
 	else
 		report "the machine's own apt still does not list linux-source-7.3" 1
+	fi
+}
+
+# A pinned Debian package of another architecture that the archive no
+# longer has: the error lists the versions on offer, the machine's apt does
+# not learn the architecture, and nothing is left in the cache.
+test_foreign_deb() {
+	local before after
+
+	tree_vars "$DEFAULT_TREE"
+	before=$(dpkg --print-foreign-architectures | md5sum)
+	expect_error "deb_fetch $TREE_DEBCONFIG_PKG 6.12.1-1 arm64 (not in $TREE_DEBCONFIG_SUITE)" \
+		"$TREE_DEBCONFIG_PKG 6\.12\.1-1 \(arm64\) is not in $TREE_DEBCONFIG_SUITE; on offer: .*${TREE_VERSION//./\\.}" \
+		bash -c 'source "$1/scripts/lib/all.sh"; PROG=deb_fetch
+			 deb_fetch "$2" 6.12.1-1 arm64 "$3" "$4" 0000' _ "$REPO_DIR" \
+		"$TREE_DEBCONFIG_PKG" "$TREE_DEBCONFIG_SUITE" "$TREE_DEBCONFIG_MIRROR"
+	after=$(dpkg --print-foreign-architectures | md5sum)
+	if [[ "$before" == "$after" ]] && ! compgen -G "$CACHE_DIR/debs/${TREE_DEBCONFIG_PKG}_6.12.1-1*" >/dev/null &&
+	   ! compgen -G "$CACHE_DIR/tmp.download.*" >/dev/null; then
+		report "the machine's apt architectures are unchanged and no download is left behind" 0
+	else
+		report "the machine's apt architectures are unchanged and no download is left behind" 1
 	fi
 }
 
@@ -404,6 +431,7 @@ main() {
 	test_check_propagates
 	test_missing_version
 	test_private_apt
+	test_foreign_deb
 	test_missing_qemu
 	test_apply_detects
 	test_trailers_detects

@@ -11,7 +11,7 @@ PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
-STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,walk,class"
+STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,walk,class,debian"
 # The walker phase of the walk step, per arch (the qemu step runs the default).
 LONG_WALK_SECONDS=600
 
@@ -54,6 +54,9 @@ STEP:ARCHES:
                 the base's sweeps and walkers are reported
   walk          ./run-qemu.sh --walk-seconds $LONG_WALK_SECONDS: the same with the walkers
                 racing failed forks for $LONG_WALK_SECONDS s per arch
+  debian        scripts/debian-configs.sh: what the series touches, built with
+                Debian's own configurations of the base's version, on the
+                base and with the series: both build, no new warning
   class         scripts/class-race.sh: swapoff against failed forks on
                 test-only kernels with the walkers' checks reverted: the base
                 oopses in every run, the series runs clean 20 times longer
@@ -181,6 +184,10 @@ run_tree() {
 			;;
 		class)
 			step "$tree class" pass "$REPO_DIR/scripts/class-race.sh" --tree "$tree" \
+				--arch "$arches"
+			;;
+		debian)
+			step "$tree debian" pass "$REPO_DIR/scripts/debian-configs.sh" --tree "$tree" \
 				--arch "$arches"
 			;;
 		*)

@@ -28,6 +28,10 @@ needs_of() {
 	apply)
 		printf '%s\n' b4:b4 quilt:quilt perl:perl
 		;;
+	debian-configs)
+		# pahole keeps Debian's BTF options through olddefconfig.
+		printf '%s\n' pahole:dwarves
+		;;
 	arch:*)
 		arch_vars "${1#arch:}"
 		printf '%s\n' "${ARCH_PKGS[@]}"

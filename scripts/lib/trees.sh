@@ -113,7 +113,7 @@ tree_vars() {
 				       arm64:5642ad362614657f7393b3999a02d3f33325c13a15227333fe2ef0cdc29d74c8)
 		TREE_CI=(apply series:x86_64 kunit:x86_64 qemu:x86_64)
 		TREE_FULL=(apply series:all kunit:all kunit-base:all kunit-broken:x86_64
-			   qemu:all qemu-base:all walk:all class:x86_64)
+			   qemu:all qemu-base:all walk:all class:x86_64 debian:all)
 		;;
 	mainline)
 		TREE_PKG=linux-source-7.3
@@ -149,7 +149,7 @@ tree_vars() {
 				       arm64:395321c981ac06e2c6fd44ed978b6e6f1ee15341d2792b65f0d2c382603425cb)
 		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64)
 		TREE_FULL=(apply series:all kunit:x86_64 kunit-base:x86_64 qemu:all
-			   qemu-base:all walk:all)
+			   qemu-base:all walk:all debian:all)
 		;;
 	*)
 		die "unknown tree '$TREE' (known: ${KNOWN_TREES[*]})"
