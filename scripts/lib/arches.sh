@@ -8,6 +8,7 @@
 
 # Memory and CPUs of the debug guests (run-qemu.sh, class-race.sh): two NUMA
 # nodes of half the memory and one CPU each, and a pool of 2 MiB huge pages.
+# scripts/mm-selftests.sh sets its own before arch_vars.
 GUEST_MEM_MB=1024
 GUEST_CPUS=2
 GUEST_HUGEPAGES=8
@@ -59,7 +60,7 @@ arch_vars() {
 		NUMA_QEMU=(-object "memory-backend-ram,id=node0,size=$((GUEST_MEM_MB / 2))M"
 			   -numa "node,nodeid=0,cpus=0,memdev=node0"
 			   -object "memory-backend-ram,id=node1,size=$((GUEST_MEM_MB / 2))M"
-			   -numa "node,nodeid=1,cpus=1,memdev=node1")
+			   -numa "node,nodeid=1,cpus=$(guest_cpus_of_node1),memdev=node1")
 		NUMA_APPEND=""
 		;;
 	riscv-nommu)
@@ -104,6 +105,16 @@ arch_cc() {
 
 	command -v ccache >/dev/null 2>&1 && cc="ccache $cc"
 	printf '%s\n' "$cc"
+}
+
+# The CPUs of the second NUMA node: all but the first (GUEST_CPUS may be
+# raised by a script before arch_vars: mm-selftests.sh's migration needs 3).
+guest_cpus_of_node1() {
+	if [[ $GUEST_CPUS -gt 2 ]]; then
+		printf '1-%d\n' $((GUEST_CPUS - 1))
+	else
+		printf '1\n'
+	fi
 }
 
 # guest_machine: the QEMU options (GUEST_QEMU, array) and kernel command line

@@ -28,6 +28,10 @@ needs_of() {
 	apply)
 		printf '%s\n' b4:b4 quilt:quilt perl:perl
 		;;
+	selftests)
+		# make headers_install copies with rsync.
+		printf '%s\n' rsync:rsync
+		;;
 	debian-configs)
 		# pahole keeps Debian's BTF options through olddefconfig.
 		printf '%s\n' pahole:dwarves
