@@ -142,7 +142,7 @@ libnuma_dir() {
 # into DEST; log in DEST.log.
 build_selftests() {
 	local out="$1" dest="$2" src="$TREE_DIR/tools/testing/selftests/mm" numa name t
-	local cflags=() cflags_one=() libs=() extra=() files=() names=() log="$2.log"
+	local cflags=() cflags_one=() libs=() extra=() files=() names=() helpers=() log="$2.log"
 
 	numa=$(libnuma_dir)
 	rm -rf "$dest" "$dest.cfg"
@@ -157,10 +157,18 @@ build_selftests() {
 		-isystem "$TREE_DIR/tools/include/uapi" -isystem "$numa/usr/include"
 		-iquote "$src" -I "$dest.cfg" -U_FORTIFY_SOURCE -D_GNU_SOURCE=
 		-L "$numa/usr/lib/$("${CROSS}gcc" -dumpmachine)")
-	for t in "${PLAN[@]}"; do
+	for t in "${RUN_PLAN[@]}"; do
 		read -r _ _ name _ <<<"$t"
 		[[ " ${names[*]} " == *" $name "* ]] || names+=("$name")
 	done
+	# Every test links vm_util.c and the THP settings helper (renamed
+	# hugepage_settings.c after 6.12).
+	helpers=(vm_util.c)
+	if [[ -f "$src/thp_settings.c" ]]; then
+		helpers+=(thp_settings.c)
+	else
+		helpers+=(hugepage_settings.c)
+	fi
 	for name in "${names[@]}"; do
 		extra=() libs=(-lrt -lpthread -lm)
 		files=("$name.c")
@@ -187,8 +195,8 @@ build_selftests() {
 		printf '%s: building %s\n' "$PROG" "$name" >>"$log"
 		# From the source directory with relative names: pagemap_ioctl
 		# and gup_longterm make their files from __FILE__.
-		(cd "$src" && "${CROSS}gcc" "${cflags[@]}" "${cflags_one[@]}" "${files[@]}" vm_util.c \
-			thp_settings.c "${extra[@]}" "${libs[@]}" -o "$dest/$name") >>"$log" 2>&1 ||
+		(cd "$src" && "${CROSS}gcc" "${cflags[@]}" "${cflags_one[@]}" "${files[@]}" \
+			"${helpers[@]}" "${extra[@]}" "${libs[@]}" -o "$dest/$name") >>"$log" 2>&1 ||
 			die "cannot build the selftest $name for $ARCH_NAME (log: $log)"
 		cflags_one=()
 	done
@@ -221,7 +229,8 @@ make_selftests_initramfs() {
 	mv "$dest.tmp" "$dest"
 }
 
-# The plan of this run: --only, and soft-dirty only where it is built.
+# The plan of this run: --only, soft-dirty only where it is built, and only
+# the tests the tree has (mainline has no hugepage-mmap).
 run_plan() {
 	local t name
 
@@ -229,6 +238,10 @@ run_plan() {
 	for t in "${PLAN[@]}"; do
 		read -r _ _ name _ <<<"$t"
 		[[ $name != soft-dirty || $KARCH == x86_64 ]] || continue
+		if [[ ! -f "$TREE_DIR/tools/testing/selftests/mm/$name.c" ]]; then
+			log "$name is not in $TREE's tools/testing/selftests/mm: not run"
+			continue
+		fi
 		[[ -z "$ONLY" || ",$ONLY," == *",$name,"* ]] || continue
 		RUN_PLAN+=("$t")
 	done
