@@ -54,58 +54,54 @@ Work trees and build directories: \$CACHE_DIR/work/<tree>/{pristine,patched}-deb
 EOT
 }
 
-# debconfig_dir: unpack the configurations of the arch's package (cached),
-# print the directory.
+# The touched sources under the targets (from the series' diff).
+TOUCHED=()
+
+# debconfig_dir: set CONFIG_DIR to the directory of the arch's Debian
+# configurations (config.<name>.xz), unpacked in the cache.
 debconfig_dir() {
-	local sha="" w deb dir
+	local sha="" w
 
 	for w in "${TREE_DEBCONFIG_SHA256[@]}"; do
 		[[ "${w%%:*}" != "$DEBARCH" ]] || sha="${w#*:}"
 	done
 	[[ -n "$sha" ]] || die "$TREE has no pinned $TREE_DEBCONFIG_PKG for $DEBARCH (scripts/lib/trees.sh)"
-	deb=$(deb_fetch "$TREE_DEBCONFIG_PKG" "$TREE_VERSION" "$DEBARCH" "$TREE_DEBCONFIG_SUITE" \
-			"$TREE_DEBCONFIG_MIRROR" "$sha")
-	dir="${deb%.deb}.configs"
-	if [[ ! -f "$dir/.done" ]]; then
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		dpkg-deb --fsys-tarfile "$deb" |
-			tar -x -C "$dir" --wildcards --no-anchored --strip-components=4 'config.*.xz' ||
-			die "cannot unpack the configurations of ${deb##*/}"
-		compgen -G "$dir/config.*.xz" >/dev/null || die "no config.*.xz in ${deb##*/}"
-		xz -d "$dir"/config.*.xz
-		touch "$dir/.done"
-	fi
-	printf '%s\n' "$dir"
+	deb_unpacked "$TREE_DEBCONFIG_PKG" "$TREE_VERSION" "$DEBARCH" "$TREE_DEBCONFIG_SUITE" \
+		"$TREE_DEBCONFIG_MIRROR" "$sha"
+	CONFIG_DIR="$DEB_DIR/usr/src/$TREE_DEBCONFIG_PKG"
+	compgen -G "$CONFIG_DIR/config.*.xz" >/dev/null ||
+		die "no config.*.xz in $CONFIG_DIR ($TREE_DEBCONFIG_PKG for $DEBARCH)"
 }
 
-TOUCHED=()
-
-# flavours_of DIR LIST: the configuration names of LIST (see --flavour) for
-# the arch, one a line; die on a name the package does not have.
+# flavours_of LIST: set FLAVOURS to the configuration names of LIST (see
+# --flavour) for the arch; die on a name the package does not have.
 flavours_of() {
-	local dir="$1" list="$2" f have=()
+	local list="$1" f n have=()
 
-	for f in "$dir"/config.*; do
-		have+=("${f##*/config.}")
+	for f in "$CONFIG_DIR"/config.*.xz; do
+		f="${f##*/config.}"
+		have+=("${f%.xz}")
 	done
+	FLAVOURS=()
 	for f in ${list//,/ }; do
 		case "$f" in
-		generic) printf '%s\n' "${DEBARCH}_none_$DEBARCH" ;;
-		all) printf '%s\n' "${have[@]}" ;;
-		*)
-			[[ " ${have[*]} " == *" $f "* ]] ||
-				die "$TREE_DEBCONFIG_PKG for $DEBARCH has no configuration '$f' (it has: ${have[*]})"
-			printf '%s\n' "$f"
-			;;
+		generic) f="${DEBARCH}_none_$DEBARCH" ;;
+		all) f="${have[*]}" ;;
 		esac
-	done | awk '!seen[$0]++'
+		for n in $f; do
+			[[ " ${have[*]} " == *" $n "* ]] ||
+				die "$TREE_DEBCONFIG_PKG for $DEBARCH has no configuration '$n' (it has: ${have[*]})"
+			[[ " ${FLAVOURS[*]} " == *" $n "* ]] || FLAVOURS+=("$n")
+		done
+	done
+	[[ ${#FLAVOURS[@]} -gt 0 ]] || die "--flavour names no configuration"
 }
 
-# warnings LOG: the compiler's warnings of a build log, one a line, with
-# the source path relative to the tree and no line or column, sorted.
+# warnings LOG: the warnings of a build log (the compiler's, cc1's,
+# objtool's), one a line, with the source path relative to the tree and no
+# line or column, sorted.
 warnings() {
-	grep -a -E '^[^ :]+:[0-9]+(:[0-9]+)?: warning: ' "$1" |
+	grep -a -E '^[^ :]+:([0-9]+(:[0-9]+)?:)? warning: ' "$1" |
 		sed -E 's#^(\.\./)+##; s#^([^:]+):[0-9]+(:[0-9]+)?: #\1: #' | LC_ALL=C sort || true
 }
 
@@ -120,15 +116,21 @@ build_variant() {
 
 	out=$(build_dir "debian-$ARCH_NAME-$flavour")
 	mkdir -p "$out" "$dest"
+	# Nothing of an earlier run in the same results directory counts.
+	for t in warnings objects diffconfig; do
+		: >"$dest/$t-$variant.txt"
+	done
+	rm -f "$dest/build-$variant.log" "$dest/config-$variant"
 	make_cmd "$out"
-	cp "$config" "$out/.config"
+	xz -dc "$config" >"$out/.config" || die "cannot decompress $config"
+	xz -dc "$config" >"$dest/config-debian" || die "cannot decompress $config"
 	BUILD_OK=0
 	if ! "${MAKE_CMD[@]}" olddefconfig >"$dest/olddefconfig-$variant.log" 2>&1; then
 		log "make olddefconfig failed ($variant; log: $dest/olddefconfig-$variant.log)"
 		return 0
 	fi
 	cp "$out/.config" "$dest/config-$variant"
-	"$TREE_DIR/scripts/diffconfig" "$config" "$out/.config" >"$dest/diffconfig-$variant.txt" || true
+	"$TREE_DIR/scripts/diffconfig" "$dest/config-debian" "$out/.config" >"$dest/diffconfig-$variant.txt" || true
 	# Compile every object of the targets again: warnings of objects
 	# an earlier run left in place would not be in this log.
 	for t in "${TREE_DEBCONFIG_TARGETS[@]}"; do
@@ -155,7 +157,7 @@ build_variant() {
 
 main() {
 	local opts flavours=generic results="" a f v t dir cfg start dest ok detail new entry
-	local missing ndiff plan=()
+	local missing ndiff plan=() changed
 	local -A built=()
 
 	JOBS=$(nproc)
@@ -186,17 +188,18 @@ main() {
 	"$REPO_DIR"/*) die "the results directory must be outside this repository: $results" ;;
 	esac
 	ensure_packages_for base build debian-configs
-	need_tools dpkg-deb xz tar
+	need_tools dpkg-deb xz
 	mkdir -p "$results"
 
 	# Every configuration first: a package or name that is missing
 	# stops the run before any build.
 	for a in "${ARCHES[@]}"; do
 		arch_vars "$a"
-		dir=$(debconfig_dir)
-		while IFS= read -r f; do
-			plan+=("$a:$f:$dir/config.$f")
-		done < <(flavours_of "$dir" "$flavours")
+		debconfig_dir
+		flavours_of "$flavours"
+		for f in "${FLAVOURS[@]}"; do
+			plan+=("$a:$f:$CONFIG_DIR/config.$f.xz")
+		done
 	done
 	log "configurations: $(printf '%s ' "${plan[@]%%:/*}")"
 
@@ -204,12 +207,19 @@ main() {
 	for v in patched pristine; do
 		prepare_tree "$v" debian
 		if [[ $v == patched ]]; then
-			mapfile -t TOUCHED < <(git -C "$TREE_DIR" diff --name-only "$BASE_REF" HEAD -- '*.c' |
-				while IFS= read -r f; do
-					for t in "${TREE_DEBCONFIG_TARGETS[@]}"; do
-						[[ "$f" == "$t"* || "${f%.c}.o" == "$t" ]] && { printf '%s\n' "$f"; break; }
-					done
-				done)
+			changed=$(git -C "$TREE_DIR" diff --name-only "$BASE_REF" HEAD -- '*.c') ||
+				die "git diff of the series failed in $TREE_DIR"
+			TOUCHED=()
+			for f in $changed; do
+				for t in "${TREE_DEBCONFIG_TARGETS[@]}"; do
+					if [[ "$f" == "$t"* || "${f%.c}.o" == "$t" ]]; then
+						TOUCHED+=("$f")
+						break
+					fi
+				done
+			done
+			[[ ${#TOUCHED[@]} -gt 0 ]] ||
+				die "the series touches no C file under ${TREE_DEBCONFIG_TARGETS[*]}: nothing to prove"
 			printf '%s\n' "${TOUCHED[@]}" >"$results/touched.txt"
 		fi
 		for entry in "${plan[@]}"; do
@@ -227,10 +237,10 @@ main() {
 	for entry in "${plan[@]}"; do
 		IFS=: read -r a f cfg <<<"$entry"
 		dest="$results/$a-$f"
-		comm -13 "$dest/warnings-pristine.txt" "$dest/warnings-patched.txt" >"$dest/new-warnings.txt"
+		LC_ALL=C comm -13 "$dest/warnings-pristine.txt" "$dest/warnings-patched.txt" >"$dest/new-warnings.txt"
 		new=$(grep -c '' "$dest/new-warnings.txt" || true)
 		# A touched object the base builds must be built with the series.
-		missing=$(comm -23 "$dest/objects-pristine.txt" "$dest/objects-patched.txt" | tr '\n' ' ')
+		missing=$(LC_ALL=C comm -23 "$dest/objects-pristine.txt" "$dest/objects-patched.txt" | tr '\n' ' ')
 		ndiff=$(grep -c '' "$dest/diffconfig-pristine.txt" 2>/dev/null || true)
 		ok=1
 		[[ ${built[pristine:$a:$f]} == 1 && ${built[patched:$a:$f]} == 1 && $new -eq 0 && -z "$missing" ]] && ok=0

@@ -250,10 +250,10 @@ test_foreign_deb() {
 
 	tree_vars "$DEFAULT_TREE"
 	before=$(dpkg --print-foreign-architectures | md5sum)
-	expect_error "deb_fetch $TREE_DEBCONFIG_PKG 6.12.1-1 arm64 (not in $TREE_DEBCONFIG_SUITE)" \
+	expect_error "deb_unpacked $TREE_DEBCONFIG_PKG 6.12.1-1 arm64 (not in $TREE_DEBCONFIG_SUITE)" \
 		"$TREE_DEBCONFIG_PKG 6\.12\.1-1 \(arm64\) is not in $TREE_DEBCONFIG_SUITE; on offer: .*${TREE_VERSION//./\\.}" \
-		bash -c 'source "$1/scripts/lib/all.sh"; PROG=deb_fetch
-			 deb_fetch "$2" 6.12.1-1 arm64 "$3" "$4" 0000' _ "$REPO_DIR" \
+		bash -c 'set -euo pipefail; source "$1/scripts/lib/all.sh"; PROG=deb_unpacked
+			 deb_unpacked "$2" 6.12.1-1 arm64 "$3" "$4" 0000' _ "$REPO_DIR" \
 		"$TREE_DEBCONFIG_PKG" "$TREE_DEBCONFIG_SUITE" "$TREE_DEBCONFIG_MIRROR"
 	after=$(dpkg --print-foreign-architectures | md5sum)
 	if [[ "$before" == "$after" ]] && ! compgen -G "$CACHE_DIR/debs/${TREE_DEBCONFIG_PKG}_6.12.1-1*" >/dev/null &&

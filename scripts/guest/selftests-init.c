@@ -235,6 +235,9 @@ static void run_one(int n, int seconds, char **argv)
 		if (pid > 0)
 			continue;	/* an orphan of an earlier test */
 		if (now() - start > seconds) {
+			/* It may have exited since the last look. */
+			if (waitpid(child, &status, WNOHANG) == child)
+				break;
 			timed_out = 1;
 			kill(-child, SIGKILL);
 			waitpid(child, &status, 0);
@@ -242,7 +245,14 @@ static void run_one(int n, int seconds, char **argv)
 		}
 		usleep(50000);
 	}
-	kill(-child, SIGKILL);
+	/*
+	 * What is left of its process group dies before the knobs are put
+	 * back and the next test starts: its huge pages and locked memory
+	 * are then free.  Orphans are our children (we are PID 1).
+	 */
+	while (kill(-child, SIGKILL) == 0)
+		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+			break;
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	if (timed_out)
@@ -282,7 +292,12 @@ static void kmemleak(void)
 
 int main(void)
 {
+	static const char *const mounts[][2] = {
+		{ "proc", "/proc" }, { "sysfs", "/sys" }, { "debugfs", "/sys/kernel/debug" },
+		{ "devtmpfs", "/dev" }, { "tmpfs", "/tmp" },
+	};
 	char line[512], *argv[MAX_ARGS + 1], *word, *save, *flags;
+	size_t i;
 	const char *what;
 	int n = 0, argc, seconds, restored;
 	FILE *plan;
@@ -292,12 +307,9 @@ int main(void)
 	mkdir("/sys", 0755);
 	mkdir("/dev", 0755);
 	mkdir("/tmp", 01777);
-	if (mount("proc", "/proc", "proc", 0, NULL) ||
-	    mount("sysfs", "/sys", "sysfs", 0, NULL) ||
-	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) ||
-	    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) ||
-	    mount("tmpfs", "/tmp", "tmpfs", 0, NULL))
-		say("FAIL mount: %s", strerror(errno));
+	for (i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++)
+		if (mount(mounts[i][0], mounts[i][1], mounts[i][0], 0, NULL))
+			say("FAIL mount %s on %s: %s", mounts[i][0], mounts[i][1], strerror(errno));
 	if (swap_setup(&what))
 		say("FAIL %s: %s", what, strerror(errno));
 	/* The console stays our stdout: devtmpfs replaced /dev. */
@@ -334,7 +346,8 @@ int main(void)
 			compact();
 		if (strchr(flags, 'o'))
 			put("/proc/sys/vm/overcommit_memory", "1");
-		printf("forkfix-selftest-start: %d", n);
+		/* Markers start a line of their own, whatever came before. */
+		printf("\nforkfix-selftest-start: %d", n);
 		for (argc = 0; argv[argc]; argc++)
 			printf(" %s", argv[argc]);
 		printf("\n");

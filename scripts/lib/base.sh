@@ -60,43 +60,58 @@ base_apt_setup() {
 	apt_private "$TREE_APT_SUITE" "$TREE_APT_MIRROR"
 }
 
-# deb_fetch PKG VERSION DEBARCH SUITE MIRROR SHA256: print the path of the
-# .deb of PKG=VERSION for DEBARCH in the cache ($CACHE_DIR/debs), downloaded
+# deb_unpacked PKG VERSION DEBARCH SUITE MIRROR SHA256: set DEB_DIR to the
+# unpacked contents (dpkg-deb -x) of PKG=VERSION for DEBARCH, kept in the
+# cache ($CACHE_DIR/debs/<pkg>_<version>_<debarch>/): the .deb is downloaded
 # through a private apt configuration when missing, its sha256 checked
 # against the pin; die listing the versions on offer when the archive no
-# longer has VERSION.
-deb_fetch() {
-	local pkg="$1" ver="$2" debarch="$3" suite="$4" mirror="$5" sha="$6" deb tmp versions=()
+# longer has VERSION.  Under the lock "debs"; never in $(...), where errexit
+# would be off.
+deb_unpacked() {
+	local pkg="$1" ver="$2" debarch="$3" suite="$4" mirror="$5" sha="$6" deb dir tmp versions=() err
 
 	deb="$CACHE_DIR/debs/${pkg}_${ver//\~/_}_$debarch.deb"
-	if [[ -f "$deb" ]] && base_sha_ok "$deb" "$sha"; then
-		printf '%s\n' "$deb"
+	dir="${deb%.deb}"
+	# shellcheck disable=SC2034 # read by the caller
+	DEB_DIR="$dir"
+	take_lock debs
+	if [[ -f "$dir/.done" ]]; then
+		release_lock debs
 		return 0
 	fi
-	rm -f "$deb"
-	need_tools apt-get apt-cache sha256sum
-	apt_private "$suite" "$mirror" "$debarch"
-	mapfile -t versions < <(apt-cache "${APT_OPTS[@]}" madison "$pkg" 2>/dev/null |
-				awk -F'|' '{gsub(/ /, "", $2); print $2}')
-	printf '%s\n' "${versions[@]}" | grep -qxF -- "$ver" ||
-		die "$pkg $ver ($debarch) is not in $suite; on offer: ${versions[*]:-none} (the pin is in scripts/lib/trees.sh)"
-	mkdir -p "$CACHE_DIR/debs"
-	tmp=$(mktemp -d "$CACHE_DIR/tmp.download.XXXXXX")
-	log "downloading $pkg=$ver ($debarch) from $suite"
-	if ! (cd "$tmp" && apt-get download -q "${APT_OPTS[@]}" "$pkg:$debarch=$ver" >/dev/null 2>"$tmp/err"); then
-		local err
-		err=$(grep -m1 '^E:' "$tmp/err" || tail -n1 "$tmp/err")
+	rm -rf "$dir"
+	if [[ ! -f "$deb" ]] || ! base_sha_ok "$deb" "$sha"; then
+		rm -f "$deb"
+		need_tools apt-get apt-cache sha256sum
+		apt_private "$suite" "$mirror" "$debarch"
+		mapfile -t versions < <(apt-cache "${APT_OPTS[@]}" madison "$pkg" 2>/dev/null |
+					awk -F'|' '{gsub(/ /, "", $2); print $2}')
+		printf '%s\n' "${versions[@]}" | grep -qxF -- "$ver" ||
+			die "$pkg $ver ($debarch) is not in $suite; on offer: ${versions[*]:-none} (update the pin of $pkg in scripts/)"
+		mkdir -p "$CACHE_DIR/debs"
+		tmp=$(mktemp -d "$CACHE_DIR/tmp.download.XXXXXX")
+		log "downloading $pkg=$ver ($debarch) from $suite"
+		if ! (cd "$tmp" && apt-get download -q "${APT_OPTS[@]}" "$pkg:$debarch=$ver" >/dev/null 2>"$tmp/err"); then
+			err=$(grep -m1 '^E:' "$tmp/err" || tail -n1 "$tmp/err")
+			rm -rf "$tmp"
+			die "apt-get download $pkg:$debarch=$ver failed: $err"
+		fi
+		mv "$tmp"/*.deb "$deb.tmp"
 		rm -rf "$tmp"
-		die "apt-get download $pkg:$debarch=$ver failed: $err"
+		if ! base_sha_ok "$deb.tmp" "$sha"; then
+			rm -f "$deb.tmp"
+			die "sha256 mismatch for ${deb##*/}: expected $sha (file removed)"
+		fi
+		mv "$deb.tmp" "$deb"
 	fi
-	mv "$tmp"/*.deb "$deb.tmp"
-	rm -rf "$tmp"
-	if ! base_sha_ok "$deb.tmp" "$sha"; then
-		rm -f "$deb.tmp"
-		die "sha256 mismatch for ${deb##*/}: expected $sha (file removed)"
+	need_tools dpkg-deb
+	if ! dpkg-deb -x "$deb" "$dir.tmp"; then
+		rm -rf "$dir.tmp"
+		die "cannot unpack ${deb##*/}"
 	fi
-	mv "$deb.tmp" "$deb"
-	printf '%s\n' "$deb"
+	mv "$dir.tmp" "$dir"
+	touch "$dir/.done"
+	release_lock debs
 }
 
 base_versions() {

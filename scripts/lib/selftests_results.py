@@ -6,8 +6,10 @@
       Read one guest's console: for each line of the plan ("seconds flags
       binary [args]"), its exit status (selftests-init.c's
       "forkfix-selftest:" line), its output (DIR/tests/NN-binary.log) and,
-      when it prints KTAP, the counts of the kernel's parser (KUNIT_PY
-      parse --json) and of the test's own "# Totals:" line; the console's
+      when it prints KTAP (as the kernel's parser, KUNIT_PY parse --json,
+      finds), the counts of its result lines (a kselftest "ok N # SKIP"
+      has no description and the parser counts it an error; its counts
+      are kept as "parser") and the test's own "# Totals:" line; the console's
       splats (lines matching SPLAT_RE, an extended regex), each with the
       test it came during; kmemleak's count.  Prints JSON.
   selftests_results.py judge RESULTS TREE ARCHES VARIANTS MUST_RUN
@@ -25,11 +27,13 @@ import re
 import subprocess
 import sys
 
-START = re.compile(r"^forkfix-selftest-start: (\d+) ")
-END = re.compile(r"^forkfix-selftest: n=(\d+) name=(\S+) status=(\S+) seconds=([0-9.]+)")
+# The markers may share a console line with what another CPU printed.
+START = re.compile(r"forkfix-selftest-start: (\d+) ")
+END = re.compile(r"forkfix-selftest: n=(\d+) name=(\S+) status=(\S+) seconds=([0-9.]+)")
+RANK = {"pass": 2, "skip": 1, "fail": 0, "not run": 0}
 TOTALS = re.compile(r"^# Totals: pass:(\d+) fail:(\d+) xfail:(\d+) xpass:(\d+) skip:(\d+) error:(\d+)")
 KTAP_START = re.compile(r"^(TAP version \d+|KTAP version \d+|1\.\.\d+)\s*$", re.M)
-SKIP_LINE = re.compile(r"skip", re.I)
+SKIP_LINE = re.compile(r"^(?!# Totals).*skip", re.I)
 FAIL_LINE = re.compile(r"^(not ok|.*\bFAIL|.*\berror\b|.*Bail out|.*failed)", re.I)
 
 
@@ -38,6 +42,8 @@ def ktap_counts(kunit_py, text, json_path):
     if not KTAP_START.search(text):
         return None
     try:
+        if os.path.exists(json_path):
+            os.unlink(json_path)
         subprocess.run([sys.executable, kunit_py, "parse", "--json=" + json_path],
                        input=text.encode(), stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=300, check=False)
@@ -65,6 +71,28 @@ def ktap_counts(kunit_py, text, json_path):
     return counts
 
 
+RESULT_LINE = re.compile(r"^(not )?ok \d+\b(.*)$")
+
+
+def raw_counts(lines):
+    """passed, failed, skipped, 0 from the KTAP result lines themselves:
+    kselftest prints a skipped case as "ok N # SKIP reason", with no
+    description, which the kernel's parser reads as an error."""
+    counts = [0, 0, 0, 0]
+    for line in lines:
+        m = RESULT_LINE.match(line.strip())
+        if not m:
+            continue
+        directive = m.group(2).partition("#")[2].strip().upper()
+        if directive.startswith("SKIP"):
+            counts[2] += 1
+        elif m.group(1) and not directive.startswith("XFAIL"):
+            counts[1] += 1
+        else:
+            counts[0] += 1
+    return counts
+
+
 def last_match(lines, regex):
     for line in reversed(lines):
         if regex.search(line):
@@ -82,10 +110,10 @@ def parse(console, out, kunit_py, splat_re, plan):
     splat = re.compile(splat_re)
     starts, ends = {}, {}
     for i, line in enumerate(lines):
-        m = START.match(line)
+        m = START.search(line)
         if m:
             starts[int(m.group(1))] = i
-        m = END.match(line)
+        m = END.search(line)
         if m:
             ends[int(m.group(1))] = (i, m)
     runs = []
@@ -93,7 +121,7 @@ def parse(console, out, kunit_py, splat_re, plan):
         words = entry.split()
         name, args = words[2], " ".join(words[3:])
         run = {"n": n, "name": name, "args": args, "status": "not run", "result": "not run",
-               "reason": "the guest never reached it", "seconds": None, "ktap": None,
+               "reason": "the guest never reached it", "seconds": None, "ktap": None, "parser": None,
                "totals": None, "splats": 0}
         if n in starts:
             first = starts[n] + 1
@@ -103,7 +131,11 @@ def parse(console, out, kunit_py, splat_re, plan):
             with open(log, "w") as f:
                 f.write("\n".join(seg) + "\n")
             text = "\n".join(seg) + "\n"
-            run["ktap"] = ktap_counts(kunit_py, text, log[:-4] + ".json")
+            # The kernel's parser says whether it is KTAP and how many
+            # results; the counts come from the result lines (above).
+            run["parser"] = ktap_counts(kunit_py, text, log[:-4] + ".json")
+            if run["parser"] is not None:
+                run["ktap"] = raw_counts(seg)
             for line in seg:
                 m = TOTALS.match(line)
                 if m:
@@ -125,6 +157,9 @@ def parse(console, out, kunit_py, splat_re, plan):
                         run.update(result="pass", reason="")
                 elif status == "exit:4":
                     run.update(result="skip", reason=last_match(seg, SKIP_LINE))
+                elif status == "exit:127" and any("forkfix: exec " in l for l in seg):
+                    run.update(result="fail", reason="not started: " + last_match(seg, re.compile("forkfix: exec")))
+                    run["infra"] = True
                 elif status == "timeout":
                     run.update(result="fail", reason="time limit (%s s) reached: %s"
                                % (words[0], last_match(seg, FAIL_LINE)))
@@ -225,18 +260,33 @@ def judge(results, tree, arches, variants, must):
                 report(not bad, "%s series %s: %s run, none skipped%s" %
                        (tree, arch, " ".join(must), " (skipped or absent: %s)" % " ".join(bad) if bad else ""))
         base, series = docs.get(("base", arch)), docs.get(("patched", arch))
+        for v, doc in (("base", base), ("patched", series)):
+            if doc is None:
+                continue
+            infra = [r["name"] for r in doc["runs"] if r.get("infra")]
+            report(not infra, "%s %s %s: every binary of the plan started%s" %
+                   (tree, label[v], arch, " (not: %s)" % " ".join(infra) if infra else ""))
         if base is not None and series is not None:
             worse = []
             for b, s in zip(base["runs"], series["runs"]):
-                if b["result"] == "pass" and s["result"] != "pass":
-                    worse.append("%s %s: %s" % (s["name"], s["args"], cell(s)))
+                if RANK[s["result"]] < RANK[b["result"]]:
+                    worse.append("%s %s: %s; base %s" % (s["name"], s["args"], cell(s), cell(b)))
                 elif b["ktap"] and s["ktap"] and s["ktap"][1] > b["ktap"][1]:
                     worse.append("%s %s: %d KTAP failures, base %d" %
                                  (s["name"], s["args"], s["ktap"][1], b["ktap"][1]))
+                elif s["result"] == "fail" and b["result"] == "fail":
+                    print("      fails on the base and with the series: %s %s: %s"
+                          % (s["name"], s["args"], s["reason"]))
             for w in worse:
                 print("      worse with the series: %s" % w)
-            report(not worse, "%s %s: every run that passes on the base passes with the series" %
-                   (tree, arch))
+            report(not worse, "%s %s: no run does worse with the series than on the base "
+                   "(pass > skip > fail)" % (tree, arch))
+            bl, sl = base["kmemleak"], series["kmemleak"]
+            report(sl is not None and (sl == 0 or (bl is not None and sl <= bl)),
+                   "%s %s: kmemleak objects with the series %s, base %s" % (tree, arch, sl, bl))
+        elif series is not None:
+            sl = series["kmemleak"]
+            report(sl == 0, "%s series %s: kmemleak objects %s" % (tree, arch, sl))
     # The table.
     cols = [(a, v) for a in arches for v in variants]
     out = ["| # | test | arguments | " + " | ".join("%s %s" % (a, label[v]) for a, v in cols) + " |",
