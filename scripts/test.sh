@@ -11,7 +11,7 @@ PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
-STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,walk,class,debian"
+STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,walk,class,debian,selftests"
 # The walker phase of the walk step, per arch (the qemu step runs the default).
 LONG_WALK_SECONDS=600
 
@@ -54,6 +54,9 @@ STEP:ARCHES:
                 the base's sweeps and walkers are reported
   walk          ./run-qemu.sh --walk-seconds $LONG_WALK_SECONDS: the same with the walkers
                 racing failed forks for $LONG_WALK_SECONDS s per arch
+  selftests     scripts/mm-selftests.sh: the kernel's mm selftests in the
+                debug guest, base and series: none does worse with the
+                series, no splat
   debian        scripts/debian-configs.sh: what the series touches, built with
                 Debian's own configurations of the base's version, on the
                 base and with the series: both build, no new warning
@@ -184,6 +187,10 @@ run_tree() {
 			;;
 		class)
 			step "$tree class" pass "$REPO_DIR/scripts/class-race.sh" --tree "$tree" \
+				--arch "$arches"
+			;;
+		selftests)
+			step "$tree selftests" pass "$REPO_DIR/scripts/mm-selftests.sh" --tree "$tree" \
 				--arch "$arches"
 			;;
 		debian)
