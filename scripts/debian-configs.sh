@@ -255,4 +255,4 @@ main() {
 	totals
 }
 
-main "$@"
+main "$@"; exit $?

@@ -350,4 +350,4 @@ main() {
 		"$(IFS=,; echo "${variants[*]}")" "$must"
 }
 
-main "$@"
+main "$@"; exit $?
