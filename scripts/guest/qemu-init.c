@@ -45,6 +45,7 @@
 #include <linux/userfaultfd.h>
 
 #include "fail-nth.h"
+#include "kmsg-out.h"
 #include "swap-setup.h"
 
 #define PAGE		4096UL
@@ -141,16 +142,28 @@ static char maps_now[65536];
 static volatile int sweep_point;
 static const char *volatile sweep_phase = "setup";
 
+/* One line of output, "forkfix: <prefix><text>", in one write(). */
+static void vline(const char *prefix, const char *fmt, va_list ap)
+{
+	char line[2048];
+	int len;
+
+	len = snprintf(line, sizeof(line), "forkfix: %s", prefix);
+	len += vsnprintf(line + len, sizeof(line) - len - 1, fmt, ap);
+	if (len > (int)sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	fflush(stdout);
+	emit_lines(1, line, len);
+}
+
 static void say(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("forkfix: ", stdout);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vline("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stdout);
-	fflush(stdout);
 }
 
 static void fail(const char *fmt, ...)
@@ -158,12 +171,9 @@ static void fail(const char *fmt, ...)
 	va_list ap;
 
 	failures++;
-	fputs("forkfix: FAIL ", stdout);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vline("FAIL ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stdout);
-	fflush(stdout);
 }
 
 static double now(void)
@@ -195,6 +205,7 @@ static long cat(const char *path)
 {
 	char buf[4096];
 	long total = 0;
+	size_t held = 0, end;
 	ssize_t n;
 	int fd = open(path, O_RDONLY);
 
@@ -202,12 +213,20 @@ static long cat(const char *path)
 		fail("cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		fwrite(buf, 1, n, stdout);
+	/* Whole lines: one record each (see kmsg-out.h). */
+	while ((n = read(fd, buf + held, sizeof(buf) - held)) > 0) {
 		total += n;
+		held += n;
+		for (end = held; end > 0 && buf[end - 1] != '\n'; end--)
+			;
+		if (!end)
+			end = held;	/* a line longer than the buffer */
+		emit_lines(1, buf, end);
+		memmove(buf, buf + end, held - end);
+		held -= end;
 	}
+	emit_lines(1, buf, held);
 	close(fd);
-	fflush(stdout);
 	return total;
 }
 
@@ -1123,8 +1142,7 @@ static void fatal_signal(int sig, siginfo_t *info, void *ctx)
 	if (getpid() != 1)
 		_exit(128 + sig);
 	len = (int)read_file("/proc/self/maps", maps_now, sizeof(maps_now));
-	if (write(1, maps_now, len) < 0)
-		_exit(1);
+	emit_lines(1, maps_now, len);
 	sync();
 	reboot(RB_AUTOBOOT);
 	_exit(1);
@@ -1627,7 +1645,7 @@ static void kmemleak(void)
 	for (p = buf; (p = strstr(p, "unreferenced object")); p++)
 		objects++;
 	say("kmemleak-begin");
-	fwrite(buf, 1, len, stdout);
+	emit_lines(1, buf, len);
 	say("kmemleak-end");
 	say("kmemleak objects=%d", objects);
 }
@@ -1671,6 +1689,9 @@ int main(void)
 	    mount("sysfs", "/sys", "sysfs", 0, NULL) ||
 	    mount("debugfs", DBG, "debugfs", 0, NULL))
 		fail("mount: %s", strerror(errno));
+	if (kmsg_stdout())
+		fail("output through /dev/kmsg: %s (lines may be cut by kernel messages)",
+		     strerror(errno));
 	say("init started (GLIBC_TUNABLES=%s)", getenv("GLIBC_TUNABLES") ?: "unset");
 	no_thp_for_init();
 

@@ -35,9 +35,11 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "kmsg-out.h"
 #include "swap-setup.h"
 
 #define DIR_TESTS	"/selftests"
@@ -45,17 +47,31 @@
 #define MAX_ARGS	16
 #define MAX_KNOBS	64
 
-static void say(const char *fmt, ...)
-{
-	va_list ap;
+/*
+ * Our lines go to the kernel's log, a record each (kmsg-out.h), after what
+ * the tests wrote to the console has gone out: tcdrain() waits for the
+ * tty's output to be sent, so a marker comes after its test's output.
+ */
+static int out_fd = 1;
 
-	fputs("forkfix: ", stdout);
+static void out(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int len;
+
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	len = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stdout);
+	if (len > (int)sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
 	fflush(stdout);
+	tcdrain(1);
+	emit_lines(out_fd, line, len);
 }
+
+#define say(fmt, ...) out("forkfix: " fmt, ##__VA_ARGS__)
 
 static double now(void)
 {
@@ -261,9 +277,8 @@ static void run_one(int n, int seconds, char **argv)
 		snprintf(result, sizeof(result), "exit:%d", WEXITSTATUS(status));
 	else
 		snprintf(result, sizeof(result), "signal:%d", WTERMSIG(status));
-	printf("\nforkfix-selftest: n=%d name=%s status=%s seconds=%.1f\n", n, argv[0], result,
-	       now() - start);
-	fflush(stdout);
+	out("forkfix-selftest: n=%d name=%s status=%s seconds=%.1f", n, argv[0], result,
+	    now() - start);
 }
 
 static void kmemleak(void)
@@ -281,7 +296,7 @@ static void kmemleak(void)
 	fd = open("/sys/kernel/debug/kmemleak", O_RDONLY);
 	while (fd >= 0 && (len = read(fd, buf, sizeof(buf) - 1)) > 0) {
 		buf[len] = '\0';
-		fputs(buf, stdout);
+		emit_lines(out_fd, buf, len);
 		for (p = buf; (p = strstr(p, "unreferenced object")); p++)
 			objects++;
 	}
@@ -296,7 +311,7 @@ int main(void)
 		{ "proc", "/proc" }, { "sysfs", "/sys" }, { "debugfs", "/sys/kernel/debug" },
 		{ "devtmpfs", "/dev" }, { "tmpfs", "/tmp" },
 	};
-	char line[512], *argv[MAX_ARGS + 1], *word, *save, *flags;
+	char line[512], args[600], *argv[MAX_ARGS + 1], *word, *save, *flags;
 	size_t i;
 	const char *what;
 	int n = 0, argc, seconds, restored;
@@ -310,6 +325,11 @@ int main(void)
 	for (i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++)
 		if (mount(mounts[i][0], mounts[i][1], mounts[i][0], 0, NULL))
 			say("FAIL mount %s on %s: %s", mounts[i][0], mounts[i][1], strerror(errno));
+	out_fd = kmsg_open();
+	if (out_fd < 0) {
+		out_fd = 1;
+		say("no /dev/kmsg (%s): markers may be cut by kernel messages", strerror(errno));
+	}
 	if (swap_setup(&what))
 		say("FAIL %s: %s", what, strerror(errno));
 	/* The console stays our stdout: devtmpfs replaced /dev. */
@@ -346,12 +366,10 @@ int main(void)
 			compact();
 		if (strchr(flags, 'o'))
 			put("/proc/sys/vm/overcommit_memory", "1");
-		/* Markers start a line of their own, whatever came before. */
-		printf("\nforkfix-selftest-start: %d", n);
+		args[0] = '\0';
 		for (argc = 0; argv[argc]; argc++)
-			printf(" %s", argv[argc]);
-		printf("\n");
-		fflush(stdout);
+			snprintf(args + strlen(args), sizeof(args) - strlen(args), " %s", argv[argc]);
+		out("forkfix-selftest-start: %d%s", n, args);
 		run_one(n, seconds, argv);
 		restored = knobs_restore();
 		if (restored)
