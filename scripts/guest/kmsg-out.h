@@ -47,11 +47,11 @@ static inline int kmsg_open(void)
 {
 	int fd;
 
-	/* No rate limit on userspace's records. */
+	/* No rate limit on userspace's records (the newline is required). */
 	fd = open("/proc/sys/kernel/printk_devkmsg", O_WRONLY);
 	if (fd < 0)
 		return -1;
-	if (write(fd, "on", 2) != 2) {
+	if (write(fd, "on\n", 3) != 3) {
 		close(fd);
 		return -1;
 	}
