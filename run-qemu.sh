@@ -94,11 +94,6 @@ Options:
 EOT
 }
 
-# stage NAME: print a progress line with the time since the arch began.
-stage() {
-	printf '%s: [%s %s %s +%s] %s\n' "$PROG" "$TREE" "$VARIANT" "$ARCH" "$(elapsed "$ARCH_START")" "$*" >&2
-}
-
 # Record how long a stage took: stage_time NAME START.
 stage_time() {
 	STAGE_TIMES+=("$1=$((SECONDS - $2))")

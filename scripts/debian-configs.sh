@@ -184,9 +184,7 @@ main() {
 		[[ "$a" != riscv-nommu ]] || die "Debian has no riscv-nommu configuration"
 	done
 	results="${results:-$CACHE_DIR/results/debian-configs-$TREE-$(date +%Y%m%d-%H%M%S)}"
-	case "$(realpath -m "$results")/" in
-	"$REPO_DIR"/*) die "the results directory must be outside this repository: $results" ;;
-	esac
+	outside_repo "$results" "the results directory"
 	ensure_packages_for base build debian-configs
 	need_tools dpkg-deb xz
 	mkdir -p "$results"

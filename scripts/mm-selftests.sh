@@ -115,10 +115,6 @@ Options:
 EOT
 }
 
-stage() {
-	printf '%s: [%s %s %s +%s] %s\n' "$PROG" "$TREE" "$VARIANT" "$ARCH" "$(elapsed "$ARCH_START")" "$*" >&2
-}
-
 # libnuma_dir: set NUMA_DIR to the unpacked libnuma-dev of the arch.
 libnuma_dir() {
 	local sha="" w
@@ -322,9 +318,7 @@ main() {
 		[[ " ${tests[*]} " == *" $v "* ]] || die "--only: no test '$v' in the plan (see PLAN in $0)"
 	done
 	RESULTS="${RESULTS:-$CACHE_DIR/results/selftests-$TREE-$(date +%Y%m%d-%H%M%S)}"
-	case "$(realpath -m "$RESULTS")/" in
-	"$REPO_DIR"/*) die "the results directory must be outside this repository: $RESULTS" ;;
-	esac
+	outside_repo "$RESULTS" "the results directory"
 	ensure_packages_for base build selftests
 	need_tools dpkg-deb
 	mkdir -p "$RESULTS"

@@ -39,6 +39,14 @@ need_count() {
 	[[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 takes $3, not '$2'"
 }
 
+# outside_repo PATH WHAT: die unless PATH (need not exist) is outside this
+# repository.
+outside_repo() {
+	case "$(realpath -m "$1")/" in
+	"$REPO_DIR"/*) die "$2 must be outside this repository: $1" ;;
+	esac
+}
+
 # Seconds since $1 (from $SECONDS), as "1m23s".
 elapsed() {
 	local s=$((SECONDS - $1))

@@ -15,6 +15,12 @@ export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$CACHE_DIR/work}"
 # shellcheck disable=SC2034 # used by the scripts that source this
 SPLAT_RE='BUG:|WARNING:|KASAN|possible circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|Bad rss-counter|non-zero pgtables_bytes|Oops|Kernel panic|Unable to handle kernel|general protection fault|kernel BUG|Huh VM_FAULT_OOM leaked|invoked oom-killer'
 
+# stage TEXT: a progress line of the guest runners (run-qemu.sh,
+# mm-selftests.sh), with the time since ARCH_START.
+stage() {
+	printf '%s: [%s %s %s +%s] %s\n' "$PROG" "$TREE" "$VARIANT" "$ARCH" "$(elapsed "$ARCH_START")" "$*" >&2
+}
+
 # build_dir NAME: the build directory NAME of the current work tree.
 build_dir() {
 	printf '%s/.build-%s\n' "$TREE_DIR" "$1"
