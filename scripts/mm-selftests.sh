@@ -77,7 +77,7 @@ Usage: $PROG [OPTIONS]
 Run the kernel's mm selftests (tools/testing/selftests/mm of the tree under
 test) in a QEMU guest (TCG) of run-qemu.sh's debug configuration
 (Kconfig.fragment: swap, userfaultfd, hugetlbfs, KSM, memcg, NUMA; plus
-scripts/configs/selftests*.config: gup_test, AF_UNIX, SysV IPC, devtmpfs,
+scripts/configs/peer*.config: gup_test, AF_UNIX, SysV IPC, devtmpfs,
 soft-dirty on x86_64), with ${GUEST_MEM_MB} MiB, ${GUEST_CPUS} CPUs on two NUMA nodes and
 ${GUEST_HUGEPAGES} huge pages, on the base (with the test patches; KUnit
 is off at boot: kunit.enable=0) and with the series:
@@ -247,11 +247,11 @@ run_variant_arch() {
 	run_plan
 	dir="$RESULTS/$VARIANT/$ARCH"
 	mkdir -p "$dir"
-	out=$(build_dir "selftests-$ARCH")
+	out=$(build_dir "peer-$ARCH")
 	local frags=("$REPO_DIR/Kconfig.fragment" "$REPO_DIR/scripts/configs/qemu-$ARCH.config"
-		     "$REPO_DIR/scripts/configs/selftests.config")
-	[[ ! -f "$REPO_DIR/scripts/configs/selftests-$ARCH.config" ]] ||
-		frags+=("$REPO_DIR/scripts/configs/selftests-$ARCH.config")
+		     "$REPO_DIR/scripts/configs/peer.config")
+	[[ ! -f "$REPO_DIR/scripts/configs/peer-$ARCH.config" ]] ||
+		frags+=("$REPO_DIR/scripts/configs/peer-$ARCH.config")
 	stage "config: allnoconfig + ${frags[*]##*/}"
 	configure "$out" "$dir/config.log" allnoconfig "${frags[@]}"
 	cp "$out/.config" "$dir/config"
