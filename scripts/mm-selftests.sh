@@ -247,16 +247,8 @@ run_variant_arch() {
 	run_plan
 	dir="$RESULTS/$VARIANT/$ARCH"
 	mkdir -p "$dir"
-	out=$(build_dir "peer-$ARCH")
-	local frags=("$REPO_DIR/Kconfig.fragment" "$REPO_DIR/scripts/configs/qemu-$ARCH.config"
-		     "$REPO_DIR/scripts/configs/peer.config")
-	[[ ! -f "$REPO_DIR/scripts/configs/peer-$ARCH.config" ]] ||
-		frags+=("$REPO_DIR/scripts/configs/peer-$ARCH.config")
-	stage "config: allnoconfig + ${frags[*]##*/}"
-	configure "$out" "$dir/config.log" allnoconfig "${frags[@]}"
-	cp "$out/.config" "$dir/config"
-	stage "build: make $IMAGE_TARGET in $out (a few minutes when cold; log: $dir/build.log)"
-	build_kernel "$out" "$dir/build.log"
+	peer_kernel "$dir"
+	out="$PEER_OUT"
 	bin="$out/selftests-bin"
 	stage "selftests: ${#RUN_PLAN[@]} runs, built statically from tools/testing/selftests/mm (log: $bin.log)"
 	build_selftests "$out" "$bin"

@@ -83,7 +83,7 @@ expect_usage() {
 SCRIPTS=(run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/get-base.sh
 	 scripts/apply-series.sh scripts/export-series.sh scripts/bench.sh scripts/test.sh
 	 scripts/check-apply.sh scripts/debian-versions.sh scripts/class-race.sh
-	 scripts/debian-configs.sh scripts/mm-selftests.sh)
+	 scripts/debian-configs.sh scripts/mm-selftests.sh scripts/stress-ng.sh)
 
 test_options() {
 	local s
@@ -99,7 +99,8 @@ test_options() {
 			"$REPO_DIR/$s" --tree no-such-tree
 	done
 	for s in run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/bench.sh \
-		 scripts/class-race.sh scripts/debian-configs.sh scripts/mm-selftests.sh; do
+		 scripts/class-race.sh scripts/debian-configs.sh scripts/mm-selftests.sh \
+		 scripts/stress-ng.sh; do
 		expect_error "$s --arch sparc" "unknown arch 'sparc'" "$REPO_DIR/$s" --arch sparc
 		expect_error "$s --arch x86_64,sparc" "unknown arch 'sparc'" "$REPO_DIR/$s" --arch x86_64,sparc
 		expect_error "$s --jobs 0" "--jobs takes a positive number" "$REPO_DIR/$s" --jobs 0
@@ -137,6 +138,14 @@ test_options() {
 		"$REPO_DIR/scripts/mm-selftests.sh" --only cow,no-such-test
 	expect_error "mm-selftests.sh --results inside the repository" "must be outside this repository" \
 		"$REPO_DIR/scripts/mm-selftests.sh" --results "$REPO_DIR/results"
+	expect_error "stress-ng.sh --variant all" "--variant takes base, patched or both" \
+		"$REPO_DIR/scripts/stress-ng.sh" --variant all
+	expect_error "stress-ng.sh --probability 101" "--probability is a percentage" \
+		"$REPO_DIR/scripts/stress-ng.sh" --probability 101
+	expect_error "stress-ng.sh --seconds 0" "--seconds takes seconds" \
+		"$REPO_DIR/scripts/stress-ng.sh" --seconds 0
+	expect_error "stress-ng.sh --results inside the repository" "must be outside this repository" \
+		"$REPO_DIR/scripts/stress-ng.sh" --results "$REPO_DIR/results"
 	expect_error "debian-versions.sh --suites sid" "unknown suite 'sid'" \
 		"$REPO_DIR/scripts/debian-versions.sh" --suites trixie,sid
 }

@@ -11,7 +11,7 @@ PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
-STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,walk,class,debian,selftests"
+STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,walk,class,debian,selftests,stress"
 # The walker phase of the walk step, per arch (the qemu step runs the default).
 LONG_WALK_SECONDS=600
 
@@ -57,6 +57,10 @@ STEP:ARCHES:
   selftests     scripts/mm-selftests.sh: the kernel's mm selftests in the
                 debug guest, base and series: none does worse with the
                 series, no splat
+  stress        scripts/stress-ng.sh: Debian's stress-ng (fork and mm
+                stressors) in the guest, clean and with injected allocation
+                failures in its tasks, base and series: forks fail, no splat
+                or kmemleak object with the series
   debian        scripts/debian-configs.sh: what the series touches, built with
                 Debian's own configurations of the base's version, on the
                 base and with the series: both build, no new warning
@@ -191,6 +195,10 @@ run_tree() {
 			;;
 		selftests)
 			step "$tree selftests" pass "$REPO_DIR/scripts/mm-selftests.sh" --tree "$tree" \
+				--arch "$arches"
+			;;
+		stress)
+			step "$tree stress" pass "$REPO_DIR/scripts/stress-ng.sh" --tree "$tree" \
 				--arch "$arches"
 			;;
 		debian)

@@ -24,6 +24,9 @@ apt_private() {
 	[[ -f "$keyring" ]] || die "$keyring is missing (package debian-archive-keyring)"
 	mkdir -p "$dir/sources.list.d" "$dir/preferences.d" "$dir/lists/partial" \
 		 "$dir/archives/partial"
+	# No packages installed: candidates come from the index alone, never
+	# from what the machine has installed.
+	: >"$dir/status"
 	printf 'deb [%ssigned-by=%s] %s %s main\n' "${debarch:+arch=$debarch }" "$keyring" \
 		"$mirror" "$suite" >"$dir/sources.list.new"
 	# A changed sources list (another mirror) invalidates the index.
@@ -37,7 +40,7 @@ apt_private() {
 		  -o "Dir::Etc::SourceParts=$dir/sources.list.d"
 		  -o "Dir::Etc::Preferences=$dir/preferences"
 		  -o "Dir::Etc::PreferencesParts=$dir/preferences.d"
-		  -o "Dir::State::Lists=$dir/lists"
+		  -o "Dir::State::Lists=$dir/lists" -o "Dir::State::status=$dir/status"
 		  -o "Dir::Cache=$dir" -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
 		  -o "Dir::Cache::Archives=$dir/archives"
 		  -o "Acquire::Languages=none")

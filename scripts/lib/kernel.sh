@@ -109,6 +109,24 @@ build_kernel() {
 	fi
 }
 
+# peer_kernel DIR: configure and build the kernel of the suites we did not
+# write (mm-selftests.sh, stress-ng.sh) for the current arch and work tree:
+# Kconfig.fragment, qemu-<arch>.config, peer.config and peer-<arch>.config
+# when there is one, in the build directory .build-peer-<arch>; config.log,
+# config and build.log in DIR.  Sets PEER_OUT to the build directory.
+peer_kernel() {
+	local dir="$1" configs="$REPO_DIR/scripts/configs" frags=()
+
+	PEER_OUT=$(build_dir "peer-$ARCH")
+	frags=("$REPO_DIR/Kconfig.fragment" "$configs/qemu-$ARCH.config" "$configs/peer.config")
+	[[ ! -f "$configs/peer-$ARCH.config" ]] || frags+=("$configs/peer-$ARCH.config")
+	stage "config: allnoconfig + ${frags[*]##*/}"
+	configure "$PEER_OUT" "$dir/config.log" allnoconfig "${frags[@]}"
+	cp "$PEER_OUT/.config" "$dir/config"
+	stage "build: make $IMAGE_TARGET in $PEER_OUT (a few minutes when cold; log: $dir/build.log)"
+	build_kernel "$PEER_OUT" "$dir/build.log"
+}
+
 # make_initramfs OUT DEST PROGRAM: the static guest PROGRAM (scripts/guest)
 # as /init, packed with the kernel's usr/gen_init_cpio into DEST.
 make_initramfs() {

@@ -32,6 +32,10 @@ needs_of() {
 		# make headers_install copies with rsync.
 		printf '%s\n' rsync:rsync
 		;;
+	stress-ng)
+		# mke2fs for the guest's ext2, readelf for the libraries.
+		printf '%s\n' mke2fs:e2fsprogs readelf:binutils
+		;;
 	debian-configs)
 		# pahole keeps Debian's BTF options through olddefconfig.
 		printf '%s\n' pahole:dwarves

@@ -113,7 +113,7 @@ tree_vars() {
 				       arm64:5642ad362614657f7393b3999a02d3f33325c13a15227333fe2ef0cdc29d74c8)
 		TREE_CI=(apply series:x86_64 kunit:x86_64 qemu:x86_64)
 		TREE_FULL=(apply series:all kunit:all kunit-base:all kunit-broken:x86_64
-			   qemu:all qemu-base:all walk:all class:x86_64 debian:all selftests:all)
+			   qemu:all qemu-base:all walk:all class:x86_64 debian:all selftests:all stress:all)
 		;;
 	mainline)
 		TREE_PKG=linux-source-7.3
