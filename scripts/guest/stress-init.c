@@ -15,9 +15,11 @@
  *     line, dup_mmap(), with histogram triggers that count, for stress-ng's
  *     tasks (comm "stress-ng*"), every return and every error by errno;
  *  3. reads /stress/plan: "seconds N", "probability P" (percent), then
- *     "arg X" lines, stress-ng's arguments in order;
- *  4. runs stress-ng with them, --timeout N, --yaml and --temp-path, in
- *     two phases: "clean", and "inject", where the child marks itself
+ *     groups of stressors, each a "group NAME" line and "arg X" lines,
+ *     stress-ng's arguments in order (--timeout among them);
+ *  4. runs stress-ng with each group's arguments, --yaml and --temp-path,
+ *     one group after the other, in two phases: "clean-NAME", and then
+ *     "inject-NAME", where the child marks itself
  *     (/proc/self/make-it-fail, inherited by every task it forks) before
  *     its exec and, once it has started, failslab and fail_page_alloc
  *     fail P percent of its tasks' allocations (task-filter: never init's);
@@ -55,6 +57,7 @@
 #define STRESS_NG	"/usr/bin/stress-ng"
 #define TRACING		"/sys/kernel/tracing"
 #define MAX_ARGS	64
+#define MAX_GROUPS	4
 /* fault_attr's times: counted down by each failure it injects. */
 #define FAULT_TIMES	1000000000L
 
@@ -66,11 +69,37 @@ static const char *const fault_dirs[] = {
 /* Which probes exist: copy_process always, dup_mmap when out of line. */
 static int have_dup_mmap;
 
+/* A file on the console, a line a record, each line prefixed. */
+static void cat_prefixed(const char *path, const char *prefix, int max_lines)
+{
+	char line[800];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		out("%s (%s: %s)", prefix, path, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (++n > max_lines)
+			continue;
+		out("%s %s", prefix, line);
+	}
+	if (n > max_lines)
+		out("%s (%d more lines)", prefix, n - max_lines);
+	fclose(f);
+}
+
 static int put_loud(const char *path, const char *val)
 {
+	int len = strcspn(val, "\n");
+
 	if (!put(path, val))
 		return 0;
-	say("FAIL writing '%s' to %s: %s", val, path, strerror(errno));
+	say("FAIL writing '%.*s' to %s: %s", len, val, path, strerror(errno));
+	if (!strncmp(path, TRACING, strlen(TRACING)))
+		cat_prefixed(TRACING "/error_log", "forkfix: tracing error_log:", 10);
 	return -1;
 }
 
@@ -153,8 +182,8 @@ static int probes_setup(void)
 		     "r256:forkfix/copy_process copy_process ret=$retval:s64\n"))
 		return -1;
 	snprintf(path, sizeof(path), trig, "copy_process");
-	if (put_loud(path, "hist:keys=common_cpu:size=64 if comm ~ \"stress-ng*\"\n") ||
-	    put_loud(path, "hist:keys=ret:size=256 if comm ~ \"stress-ng*\" && ret < 0\n"))
+	if (put_loud(path, "hist:keys=common_cpu:size=128 if comm ~ \"stress-ng*\"\n") ||
+	    put_loud(path, "hist:keys=ret:size=256 if comm ~ \"stress-ng*\" && ret < 0 && ret >= -4095\n"))
 		return -1;
 	/* dup_mmap() is static and has one caller: it may be inlined. */
 	if (put(TRACING "/kprobe_events",
@@ -164,7 +193,7 @@ static int probes_setup(void)
 		return 0;
 	}
 	snprintf(path, sizeof(path), trig, "dup_mmap");
-	if (put_loud(path, "hist:keys=common_cpu:size=64 if comm ~ \"stress-ng*\"\n") ||
+	if (put_loud(path, "hist:keys=common_cpu:size=128 if comm ~ \"stress-ng*\"\n") ||
 	    put_loud(path, "hist:keys=ret:size=256 if comm ~ \"stress-ng*\" && ret != 0\n"))
 		return -1;
 	have_dup_mmap = 1;
@@ -215,28 +244,6 @@ static void faults_probability(const char *p)
 	}
 }
 
-/* A file on the console, a line a record, each line prefixed. */
-static void cat_prefixed(const char *path, const char *prefix, int max_lines)
-{
-	char line[800];
-	int n = 0;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		out("%s (%s: %s)", prefix, path, strerror(errno));
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (++n > max_lines)
-			continue;
-		out("%s %s", prefix, line);
-	}
-	if (n > max_lines)
-		out("%s (%d more lines)", prefix, n - max_lines);
-	fclose(f);
-}
-
 static void counters(const char *phase, const char *when)
 {
 	char buf[256], prefix[96], path[160];
@@ -269,7 +276,8 @@ static void counters(const char *phase, const char *when)
 
 /*
  * One run of stress-ng: in a process group of its own, output to a file,
- * killed with its group if it outlives @seconds plus two minutes.
+ * killed with its group if it outlives @seconds plus two minutes.  The
+ * phase's name is the file name of its output.
  */
 static void run_phase(const char *phase, char **argv, int seconds, const char *probability)
 {
@@ -377,8 +385,9 @@ int main(void)
 		{ "tracefs", TRACING }, { "devtmpfs", "/dev" }, { "tmpfs", "/tmp" },
 	};
 	static char lines[MAX_ARGS][256];
-	char line[256], probability[16] = "", *argv[MAX_ARGS + 2];
-	int argc = 0, seconds = 0, ok = 1;
+	static char *argv[MAX_GROUPS][MAX_ARGS + 2];
+	char line[256], probability[16] = "", phase[64], *groups[MAX_GROUPS];
+	int argc[MAX_GROUPS] = { 0 }, nr_groups = 0, nr_lines = 0, seconds = 0, ok = 1, g;
 	const char *what;
 	size_t i;
 	FILE *plan;
@@ -405,7 +414,6 @@ int main(void)
 	if (ext2_setup() || probes_setup() || faults_setup())
 		ok = 0;
 	put("/sys/kernel/mm/ksm/run", "1");
-	argv[argc++] = STRESS_NG;
 	plan = fopen(PLAN, "r");
 	if (!plan) {
 		say("FAIL %s: %s", PLAN, strerror(errno));
@@ -413,31 +421,50 @@ int main(void)
 	}
 	while (plan && fgets(line, sizeof(line), plan)) {
 		line[strcspn(line, "\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
 		if (!strncmp(line, "seconds ", 8)) {
 			seconds = atoi(line + 8);
-		} else if (!strncmp(line, "probability ", 12)) {
+			continue;
+		}
+		if (!strncmp(line, "probability ", 12)) {
 			snprintf(probability, sizeof(probability), "%d", atoi(line + 12));
-		} else if (!strncmp(line, "arg ", 4) && argc < MAX_ARGS) {
-			snprintf(lines[argc], sizeof(lines[argc]), "%s", line + 4);
-			argv[argc] = lines[argc];
-			argc++;
-		} else if (line[0] && line[0] != '#') {
+			continue;
+		}
+		if (nr_lines == MAX_ARGS || (strncmp(line, "group ", 6) && strncmp(line, "arg ", 4)) ||
+		    (!strncmp(line, "group ", 6) && nr_groups == MAX_GROUPS) ||
+		    (!strncmp(line, "arg ", 4) && (!nr_groups || argc[nr_groups - 1] == MAX_ARGS))) {
 			say("FAIL bad plan line '%s'", line);
 			ok = 0;
+			continue;
 		}
+		snprintf(lines[nr_lines], sizeof(lines[nr_lines]), "%s", strchr(line, ' ') + 1);
+		if (line[0] == 'g') {
+			g = nr_groups++;
+			groups[g] = lines[nr_lines];
+			argv[g][argc[g]++] = STRESS_NG;
+		} else {
+			g = nr_groups - 1;
+			argv[g][argc[g]++] = lines[nr_lines];
+		}
+		nr_lines++;
 	}
 	if (plan)
 		fclose(plan);
-	argv[argc] = NULL;
-	if (seconds <= 0 || atoi(probability) <= 0) {
-		say("FAIL %s gives no seconds or no probability", PLAN);
+	if (seconds <= 0 || atoi(probability) <= 0 || !nr_groups) {
+		say("FAIL %s gives no seconds, no probability or no group", PLAN);
 		ok = 0;
 	}
-	say("stress: cpus %ld, swap %s, files on %s (ext2 on %s), %d s a phase, %s%% of allocations failed in the second",
-	    sysconf(_SC_NPROCESSORS_ONLN), SWAP_DEV, STRESS_DIR, EXT2_DEV, seconds, probability);
-	if (ok) {
-		run_phase("clean", argv, seconds, NULL);
-		run_phase("inject", argv, seconds, probability);
+	say("stress: cpus %ld, swap %s, files on %s (ext2 on %s), %d groups of %d s a phase, %s%% of allocations failed in the second",
+	    sysconf(_SC_NPROCESSORS_ONLN), SWAP_DEV, STRESS_DIR, EXT2_DEV, nr_groups, seconds,
+	    probability);
+	for (g = 0; ok && g < nr_groups; g++) {
+		snprintf(phase, sizeof(phase), "clean-%s", groups[g]);
+		run_phase(phase, argv[g], seconds, NULL);
+	}
+	for (g = 0; ok && g < nr_groups; g++) {
+		snprintf(phase, sizeof(phase), "inject-%s", groups[g]);
+		run_phase(phase, argv[g], seconds, probability);
 	}
 	kmemleak();
 	say("forkfix-stress-done");

@@ -119,7 +119,7 @@ def parse(console, splat_re):
         lines = [ln.decode("utf-8", "replace").rstrip("\r\n") for ln in f]
     for raw in lines:
         line = pre.sub("", raw, count=1)
-        m = re.match(r"^forkfix-stress-phase: (\w+) (start|end)(?: status=(\S+) seconds=([\d.]+))?", line)
+        m = re.match(r"^forkfix-stress-phase: ([\w-]+) (start|end)(?: status=(\S+) seconds=([\d.]+))?", line)
         if m:
             p = doc["phases"].setdefault(m.group(1), {
                 "status": None, "seconds": None, "yaml": [], "log": [],
@@ -130,25 +130,25 @@ def parse(console, splat_re):
                 p["status"], p["seconds"] = m.group(3), float(m.group(4))
                 phase = "after-" + m.group(1)
             continue
-        m = re.match(r"^forkfix-stress-(yaml|log): (\w+) ?(.*)$", line)
+        m = re.match(r"^forkfix-stress-(yaml|log): ([\w-]+) ?(.*)$", line)
         if m and m.group(2) in doc["phases"]:
             doc["phases"][m.group(2)][m.group(1)].append(m.group(3))
             continue
-        m = re.match(r"^forkfix-stress-count: (\w+) (before|after) (\w+) (-?\d+)", line)
+        m = re.match(r"^forkfix-stress-count: ([\w-]+) (before|after) (\w+) (-?\d+)", line)
         if m:
             ph = doc["phases"].setdefault(m.group(1), {
                 "status": None, "seconds": None, "yaml": [], "log": [],
                 "count": {}, "hist": {}, "profile": {}})
             ph["count"].setdefault(m.group(3), {})[m.group(2)] = int(m.group(4))
             continue
-        m = re.match(r"^forkfix-stress-hist: (\w+) (before|after) (\w+) (.*)$", line)
+        m = re.match(r"^forkfix-stress-hist: ([\w-]+) (before|after) (\w+) (.*)$", line)
         if m:
             ph = doc["phases"].setdefault(m.group(1), {
                 "status": None, "seconds": None, "yaml": [], "log": [],
                 "count": {}, "hist": {}, "profile": {}})
             ph["hist"].setdefault(m.group(3), {}).setdefault(m.group(2), []).append(m.group(4))
             continue
-        m = re.match(r"^forkfix-stress-profile: (\w+) (before|after)\s+forkfix/(\w+)\s+(\d+)\s+(\d+)", line)
+        m = re.match(r"^forkfix-stress-profile: ([\w-]+) (before|after)\s+(?:forkfix/)?(\w+)\s+(\d+)\s+(\d+)", line)
         if m:
             ph = doc["phases"].setdefault(m.group(1), {
                 "status": None, "seconds": None, "yaml": [], "log": [],
@@ -279,24 +279,28 @@ def judge(results, tree, arches, variants):
         check(d["done"] and not d["fail_lines"],
               "%s: the guest set up and ran to its end%s" % (tag, "" if not d["fail_lines"]
                                                              else ": " + d["fail_lines"][0]))
-        for name in ("clean", "inject"):
-            ph = d["phases"].get(name)
-            check(ph is not None and ph["status"] not in (None, "timeout")
-                  and not ph["status"].startswith("signal") and ph["status"] != "exit:127",
-                  "%s: phase %s ended by itself (%s)" % (tag, name, ph and ph["status"]))
-        clean = d["phases"].get("clean") or {}
-        check(clean.get("status") == "exit:0",
-              "%s: stress-ng without injected failures exits 0 (%s)" % (tag, clean.get("status")))
-        inj = d["phases"].get("inject") or {}
-        forks = inj.get("forks") or {}
-        failed = sum((forks.get("errors") or {}).values())
-        check((forks.get("calls") or 0) > 0 and failed > 0,
-              "%s: with injected failures, stress-ng's tasks forked (%s) and some forks failed (%s)"
-              % (tag, forks.get("calls"), failed))
+        names = sorted(d["phases"])
+        clean = [n for n in names if n.startswith("clean-")]
+        inject = [n for n in names if n.startswith("inject-")]
+        check(clean and len(clean) == len(inject),
+              "%s: both phases ran every group (%s)" % (tag, " ".join(names) or "none"))
+        for name in names:
+            ph = d["phases"][name]
+            check(ph["status"] not in (None, "timeout") and not ph["status"].startswith("signal")
+                  and ph["status"] != "exit:127",
+                  "%s: %s ended by itself (%s)" % (tag, name, ph["status"]))
+        for name in clean:
+            st = d["phases"][name]["status"]
+            check(st == "exit:0", "%s: stress-ng without injected failures (%s) exits 0 (%s)"
+                  % (tag, name, st))
+        calls = sum((d["phases"][n]["forks"].get("calls") or 0) for n in inject)
+        failed = sum(sum(d["phases"][n]["forks"]["errors"].values()) for n in inject)
+        check(calls > 0 and failed > 0,
+              "%s: with injected failures, stress-ng's tasks forked (%d) and some forks failed (%d)"
+              % (tag, calls, failed))
         if d["probes"]["dup_mmap"]:
-            dm = inj.get("dup_mmap") or {}
-            check(sum((dm.get("errors") or {}).values()) > 0,
-                  "%s: dup_mmap() failed in some of those forks (%s)" % (tag, errs(dm.get("errors"))))
+            dm = sum(sum(d["phases"][n]["dup_mmap"]["errors"].values()) for n in inject)
+            check(dm > 0, "%s: dup_mmap() failed in some of those forks (%d)" % (tag, dm))
         if v == "patched":
             check(not d["splats"], "%s: no splat (%d lines%s)" % (
                 tag, len(d["splats"]), "; first: " + d["splats"][0]["line"] if d["splats"] else ""))
@@ -321,27 +325,30 @@ def write_table(results, tree, arches, variants, docs):
         rows.append("| %s | %s |" % (label, " | ".join(cells)))
 
     ph = lambda d, n: d["phases"][n]  # noqa: E731
-    for n in ("clean", "inject"):
+    names = sorted({n for d in docs.values() if d for n in d["phases"]},
+                   key=lambda n: (not n.startswith("clean-"), n))
+    for n in names:
         row("%s: stress-ng status" % n, lambda d: ph(d, n)["status"])
-        row("%s: forks by stress-ng's tasks (copy_process calls)" % n,
+        row("%s: copy_process() calls by stress-ng's tasks" % n,
             lambda d: ph(d, n)["forks"]["calls"])
-        row("%s: forks failed" % n, lambda d: errs(ph(d, n)["forks"]["errors"]))
-        row("%s: dup_mmap() failed" % n,
-            lambda d: errs(ph(d, n)["dup_mmap"]["errors"]) if d["probes"]["dup_mmap"] else "no probe")
+        row("%s: copy_process() errors" % n, lambda d: errs(ph(d, n)["forks"]["errors"]))
+        row("%s: dup_mmap() calls / errors" % n,
+            lambda d: "%s / %s" % (ph(d, n)["dup_mmap"]["calls"], errs(ph(d, n)["dup_mmap"]["errors"]))
+            if d["probes"]["dup_mmap"] else "no probe")
         row("%s: kretprobe returns missed" % n,
             lambda d: ", ".join("%s %d" % kv for kv in sorted(ph(d, n)["missed"].items())))
-        row("%s: failures injected (slab, page)" % n,
-            lambda d: "%s, %s" % (ph(d, n)["injected"].get("failslab"),
-                                  ph(d, n)["injected"].get("fail_page_alloc")))
-        row("%s: processes created (all, /proc/stat)" % n, lambda d: ph(d, n)["processes"])
-        stressors = sorted({s for d in docs.values() if d for p in d["phases"].values()
-                            for s in p["metrics"]})
+        if n.startswith("inject-"):
+            row("%s: failures injected (slab, page)" % n,
+                lambda d: "%s, %s" % (ph(d, n)["injected"].get("failslab"),
+                                      ph(d, n)["injected"].get("fail_page_alloc")))
+        stressors = sorted({s for d in docs.values() if d and n in d["phases"]
+                            for s in d["phases"][n]["metrics"]})
         for s in stressors:
             row("%s: %s bogo-ops" % (n, s), lambda d: ph(d, n)["metrics"].get(s, "-"))
     row("splats", lambda d: len(d["splats"]))
-    row("'Huh VM_FAULT_OOM leaked' / OOM kills (inject)",
-        lambda d: "%d / %d" % (d["noise"].get("inject", {}).get("Huh VM_FAULT_OOM leaked", 0),
-                               d["noise"].get("inject", {}).get("invoked oom-killer", 0)))
+    row("'Huh VM_FAULT_OOM leaked' / OOM kills",
+        lambda d: "%d / %d" % (sum(v.get("Huh VM_FAULT_OOM leaked", 0) for v in d["noise"].values()),
+                               sum(v.get("invoked oom-killer", 0) for v in d["noise"].values())))
     row("kmemleak objects", lambda d: d["kmemleak"])
     head = "| %s | %s |\n| --- | %s |\n" % (
         tree, " | ".join("%s %s" % (a, "series" if v == "patched" else v) for v, a in cols),
