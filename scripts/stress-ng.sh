@@ -13,8 +13,9 @@ source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
 GUEST_MEM_MB=2048
 GUEST_CPUS=2
-# Both RAM disks (swap on ram0, ext2 on ram1) are this big, in KiB; brd
-# takes memory only for what is written.
+# The size of brd's RAM disks, in KiB: ext2 on ram1 fills it; swap on ram0
+# uses its first 16 MiB (scripts/guest/swap-setup.h).  brd takes memory
+# only for what is written.
 RAMDISK_KIB=131072
 
 # Debian's stress-ng, pinned; the libraries it needs come from the same
@@ -62,9 +63,13 @@ The kernel counts, for stress-ng's tasks, the calls of copy_process() and
 its errors, and the errors of dup_mmap(), with kretprobes and histogram
 triggers; stress-ng's YAML gives the bogo-ops.
 Checks (PASS/FAIL lines), per variant and arch: the guest ran to its end;
-every run ended by itself; the clean runs exit 0; with injection,
-forks failed, dup_mmap() among them; with the series, no splat and no
-kmemleak object.  Writes table.md to the results directory.
+every run ended by itself; no kretprobe return missed or histogram entry
+dropped; stress-ng's tasks forked in every run; the clean runs exit 0,
+every stressor makes progress, nothing is injected and no fork fails with
+ENOMEM; in the inject runs failures are injected, every stressor reports,
+and forks fail with ENOMEM, in dup_mmap() too; with the series, no splat
+(Huh VM_FAULT_OOM and OOM kills count as splats outside the inject runs)
+and no kmemleak object.  Writes table.md to the results directory.
 
 Options:
       --tree TREE       tree to run (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})

@@ -113,7 +113,7 @@ def parse(console, splat_re):
     noise = re.compile(r"Huh VM_FAULT_OOM leaked|invoked oom-killer")
     pre = re.compile(r"^(?:\[[ 0-9.]+\] )?(?:forkfix: )?")
     doc = {"phases": {}, "splats": [], "noise": {}, "kmemleak": None, "done": False,
-           "fail_lines": [], "probes": {"dup_mmap": True}}
+           "fail_lines": []}
     phase = "boot"
     with open(console, "rb") as f:
         lines = [ln.decode("utf-8", "replace").rstrip("\r\n") for ln in f]
@@ -155,8 +155,6 @@ def parse(console, splat_re):
                 "count": {}, "hist": {}, "profile": {}})
             ph["profile"].setdefault(m.group(3), {})[m.group(2)] = [int(m.group(4)), int(m.group(5))]
             continue
-        if line.startswith("no kretprobe on dup_mmap"):
-            doc["probes"]["dup_mmap"] = False
         if line.startswith("FAIL "):
             doc["fail_lines"].append(line)
         m = re.match(r"^kmemleak objects=(\d+)", line)
@@ -166,7 +164,7 @@ def parse(console, splat_re):
             doc["done"] = True
         if line.startswith("forkfix-stress-"):
             continue
-        if noise.search(raw):
+        if noise.search(raw) and phase.startswith("inject-"):
             k = noise.search(raw).group(0)
             doc["noise"].setdefault(phase, {}).setdefault(k, 0)
             doc["noise"][phase][k] += 1
@@ -185,6 +183,8 @@ def parse(console, splat_re):
         ph["processes"] = c["after"] - c["before"] if "before" in c and "after" in c else None
         ph["missed"] = {ev: v["after"][1] - v["before"][1]
                         for ev, v in ph["profile"].items() if "before" in v and "after" in v}
+        ph["leftovers"] = {k: ph["count"].get(k, {}).get("after")
+                           for k in ("leftover_tasks", "leftover_swaps")}
     json.dump(doc, sys.stdout, indent=1)
     print()
 
@@ -211,12 +211,12 @@ def metrics(yaml):
 
 
 def hist_sections(lines):
-    """The hist file's triggers: [(trigger info, {key: hitcount})]."""
+    """The hist file's triggers: [(trigger info, {key: hitcount}, dropped)]."""
     secs = []
     for ln in lines:
         m = re.match(r"^# trigger info: (.*)$", ln)
         if m:
-            secs.append((m.group(1), {}))
+            secs.append([m.group(1), {}, 0])
             continue
         m = re.match(r"^\{\s*(\w+):\s*(-?\d+)\s*\}\s*hitcount:\s*(\d+)", ln)
         if m and secs:
@@ -224,16 +224,26 @@ def hist_sections(lines):
             if key >= 1 << 63:
                 key -= 1 << 64
             secs[-1][1][key] = int(m.group(3))
+            continue
+        m = re.match(r"^\s*Dropped:\s*(\d+)", ln)
+        if m and secs:
+            secs[-1][2] = int(m.group(1))
     return secs
 
 
 def hist_delta(h):
-    """{"calls": n, "errors": {errno: n}} between before and after."""
-    before = dict(hist_sections(h.get("before", [])))
-    after = hist_sections(h.get("after", []))
-    res = {"calls": None, "errors": {}}
-    for info, counts in after:
-        old = before.get(info, {})
+    """{"calls": n, "errors": {errno: n}, "dropped": n} between before and
+    after; None where a snapshot is missing."""
+    res = {"calls": None, "errors": None, "dropped": None}
+    if not h.get("before") or not h.get("after"):
+        return res
+    before = {info: counts for info, counts, _ in hist_sections(h["before"])}
+    res["errors"], res["dropped"] = {}, 0
+    for info, counts, dropped in hist_sections(h["after"]):
+        old = before.get(info)
+        if old is None:
+            return {"calls": None, "errors": None, "dropped": None}
+        res["dropped"] += dropped
         if "keys=common_cpu" in info:
             res["calls"] = sum(counts.values()) - sum(old.values())
         elif "keys=ret" in info:
@@ -249,6 +259,8 @@ ERRNO = {-12: "ENOMEM", -11: "EAGAIN", -4: "EINTR", -513: "ERESTARTNOINTR", -1: 
 
 
 def errs(e):
+    if e is None:
+        return "-"
     if not e:
         return "0"
     parts = ["%s %d" % (ERRNO.get(int(k), k), v) for k, v in sorted(e.items(), key=lambda kv: -kv[1])]
@@ -276,31 +288,53 @@ def judge(results, tree, arches, variants):
         if d is None:
             continue
         tag = "%s %s %s" % (tree, v, a)
+        groups = plan_groups(os.path.join(results, v, a, "plan"))
         check(d["done"] and not d["fail_lines"],
               "%s: the guest set up and ran to its end%s" % (tag, "" if not d["fail_lines"]
                                                              else ": " + d["fail_lines"][0]))
-        names = sorted(d["phases"])
-        clean = [n for n in names if n.startswith("clean-")]
-        inject = [n for n in names if n.startswith("inject-")]
-        check(clean and len(clean) == len(inject),
-              "%s: both phases ran every group (%s)" % (tag, " ".join(names) or "none"))
-        for name in names:
-            ph = d["phases"][name]
-            check(ph["status"] not in (None, "timeout") and not ph["status"].startswith("signal")
-                  and ph["status"] != "exit:127",
-                  "%s: %s ended by itself (%s)" % (tag, name, ph["status"]))
-        for name in clean:
-            st = d["phases"][name]["status"]
-            check(st == "exit:0", "%s: stress-ng without injected failures (%s) exits 0 (%s)"
-                  % (tag, name, st))
-        calls = sum((d["phases"][n]["forks"].get("calls") or 0) for n in inject)
-        failed = sum(sum(d["phases"][n]["forks"]["errors"].values()) for n in inject)
-        check(calls > 0 and failed > 0,
-              "%s: with injected failures, stress-ng's tasks forked (%d) and some forks failed (%d)"
-              % (tag, calls, failed))
-        if d["probes"]["dup_mmap"]:
-            dm = sum(sum(d["phases"][n]["dup_mmap"]["errors"].values()) for n in inject)
-            check(dm > 0, "%s: dup_mmap() failed in some of those forks (%d)" % (tag, dm))
+        want = ["%s-%s" % (m, g) for m in ("clean", "inject") for g in groups]
+        check(groups and sorted(d["phases"]) == sorted(want),
+              "%s: every group ran in both phases (%s)" % (tag, " ".join(sorted(d["phases"])) or "none"))
+        for name in want:
+            ph = d["phases"].get(name)
+            if ph is None:
+                continue
+            st = ph["status"] or "none"
+            mode, group = name.split("-", 1)
+            check(st.startswith("exit:") and st not in ("exit:126", "exit:127"),
+                  "%s: %s ended by itself (%s)" % (tag, name, st))
+            ran = {k: ph["metrics"].get(k) for k in groups[group]}
+            forks, dm = ph["forks"], ph["dup_mmap"]
+            exact = [k for k, val in (("copy_process missed", ph["missed"].get("copy_process")),
+                                       ("dup_mmap missed", ph["missed"].get("dup_mmap")),
+                                       ("copy_process dropped", forks["dropped"]),
+                                       ("dup_mmap dropped", dm["dropped"])) if val != 0]
+            check(not exact and forks["calls"] is not None and dm["calls"] is not None,
+                  "%s: %s: every copy_process() and dup_mmap() return counted (%s)"
+                  % (tag, name, ", ".join(exact) or "0 missed, 0 dropped"))
+            check((forks["calls"] or 0) > 0,
+                  "%s: %s: stress-ng's tasks called copy_process() (%s)" % (tag, name, forks["calls"]))
+            inj = ph["injected"]
+            nomem = (forks["errors"] or {}).get("-12", 0) + (dm["errors"] or {}).get("-12", 0)
+            if mode == "clean":
+                check(st == "exit:0", "%s: %s: stress-ng exits 0 (%s)" % (tag, name, st))
+                check(all(ran.values()), "%s: %s: every stressor made progress (bogo-ops %s)"
+                      % (tag, name, ", ".join("%s %s" % kv for kv in ran.items())))
+                check(inj.get("failslab") == 0 and inj.get("fail_page_alloc") == 0 and nomem == 0,
+                      "%s: %s: nothing injected, no ENOMEM from copy_process() or dup_mmap() "
+                      "(injected %s, ENOMEM %d)" % (tag, name, inj, nomem))
+            else:
+                check(all(val is not None for val in ran.values()),
+                      "%s: %s: every stressor reported (bogo-ops %s)"
+                      % (tag, name, ", ".join("%s %s" % kv for kv in ran.items())))
+                check((inj.get("failslab") or 0) + (inj.get("fail_page_alloc") or 0) > 0,
+                      "%s: %s: failures were injected (%s)" % (tag, name, inj))
+        inject = [n for n in want if n.startswith("inject-") and n in d["phases"]]
+        fk = sum((d["phases"][n]["forks"]["errors"] or {}).get("-12", 0) for n in inject)
+        dm = sum((d["phases"][n]["dup_mmap"]["errors"] or {}).get("-12", 0) for n in inject)
+        check(fk > 0 and dm > 0,
+              "%s: injected failures made forks fail with ENOMEM (%d), in dup_mmap() too (%d)"
+              % (tag, fk, dm))
         if v == "patched":
             check(not d["splats"], "%s: no splat (%d lines%s)" % (
                 tag, len(d["splats"]), "; first: " + d["splats"][0]["line"] if d["splats"] else ""))
@@ -308,6 +342,23 @@ def judge(results, tree, arches, variants):
     write_table(results, tree, arches, variants, docs)
     print("%d passed, %d failed" % (len(passes), len(fails)))
     return 1 if fails else 0
+
+
+def plan_groups(path):
+    """The plan's groups: {name: [stressor, ...]} ("arg --X" then "arg 1")."""
+    groups, cur, prev = {}, None, None
+    try:
+        with open(path) as f:
+            for ln in f:
+                ln = ln.strip()
+                if ln.startswith("group "):
+                    cur = groups.setdefault(ln[6:], [])
+                elif ln == "arg 1" and cur is not None and prev and prev.startswith("arg --"):
+                    cur.append(prev[6:])
+                prev = ln
+    except OSError:
+        return {}
+    return groups
 
 
 def write_table(results, tree, arches, variants, docs):
@@ -333,10 +384,12 @@ def write_table(results, tree, arches, variants, docs):
             lambda d: ph(d, n)["forks"]["calls"])
         row("%s: copy_process() errors" % n, lambda d: errs(ph(d, n)["forks"]["errors"]))
         row("%s: dup_mmap() calls / errors" % n,
-            lambda d: "%s / %s" % (ph(d, n)["dup_mmap"]["calls"], errs(ph(d, n)["dup_mmap"]["errors"]))
-            if d["probes"]["dup_mmap"] else "no probe")
+            lambda d: "%s / %s" % (ph(d, n)["dup_mmap"]["calls"], errs(ph(d, n)["dup_mmap"]["errors"])))
         row("%s: kretprobe returns missed" % n,
             lambda d: ", ".join("%s %d" % kv for kv in sorted(ph(d, n)["missed"].items())))
+        row("%s: tasks / swap files left behind" % n,
+            lambda d: "%s / %s" % (ph(d, n)["leftovers"]["leftover_tasks"],
+                                   ph(d, n)["leftovers"]["leftover_swaps"]))
         if n.startswith("inject-"):
             row("%s: failures injected (slab, page)" % n,
                 lambda d: "%s, %s" % (ph(d, n)["injected"].get("failslab"),
@@ -346,7 +399,7 @@ def write_table(results, tree, arches, variants, docs):
         for s in stressors:
             row("%s: %s bogo-ops" % (n, s), lambda d: ph(d, n)["metrics"].get(s, "-"))
     row("splats", lambda d: len(d["splats"]))
-    row("'Huh VM_FAULT_OOM leaked' / OOM kills",
+    row("inject: 'Huh VM_FAULT_OOM leaked' lines (rate-limited) / OOM kills",
         lambda d: "%d / %d" % (sum(v.get("Huh VM_FAULT_OOM leaked", 0) for v in d["noise"].values()),
                                sum(v.get("invoked oom-killer", 0) for v in d["noise"].values())))
     row("kmemleak objects", lambda d: d["kmemleak"])
