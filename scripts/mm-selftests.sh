@@ -238,7 +238,8 @@ run_plan() {
 	done
 }
 
-# run_variant_arch: build, boot, parse one variant on one arch.
+# run_variant_arch: build, boot, parse one variant on one arch (through
+# each_variant_arch).
 run_variant_arch() {
 	local out dir bin t secs=0 cmd=() timeout
 
@@ -272,9 +273,10 @@ run_variant_arch() {
 }
 
 main() {
-	local opts variants=(base patched) v a tests=() must=""
+	local opts v a tests=() must=""
 
 	JOBS=$(nproc)
+	VARIANTS=(base patched)
 	ARCH_OPT=all
 	ONLY=""
 	RESULTS=""
@@ -284,13 +286,7 @@ main() {
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
-		--variant)
-			case "$2" in
-			base | patched) variants=("$2") ;;
-			both) variants=(base patched) ;;
-			*) die "--variant takes base, patched or both, not '$2'" ;;
-			esac
-			shift 2 ;;
+		--variant) variants_opt "$2"; shift 2 ;;
 		--only) ONLY="$2"; shift 2 ;;
 		-r | --results) RESULTS="$2"; shift 2 ;;
 		-h | --help) usage; exit 0 ;;
@@ -316,14 +312,7 @@ main() {
 	mkdir -p "$RESULTS"
 	RESULTS=$(cd "$RESULTS" && pwd)
 
-	for VARIANT in "${variants[@]}"; do
-		ARCH="-" ARCH_START=$SECONDS
-		stage "base and series: $TREE_PKG $TREE_VERSION, patches/$TREE ($VARIANT)"
-		prepare_tree "$VARIANT" qemu
-		for ARCH in "${ARCHES[@]}"; do
-			run_variant_arch
-		done
-	done
+	each_variant_arch run_variant_arch
 	# With --only, the plan may leave out tests that must run; a tree
 	# without one of them (mainline has no hugepage-mmap) is said above.
 	if [[ -z "$ONLY" ]]; then
@@ -333,7 +322,7 @@ main() {
 	fi
 	printf '\n%s: results in %s\n' "$PROG" "$RESULTS"
 	python3 "$LIB/selftests_results.py" judge "$RESULTS" "$TREE" "$(IFS=,; echo "${ARCHES[*]}")" \
-		"$(IFS=,; echo "${variants[*]}")" "$must"
+		"$(IFS=,; echo "${VARIANTS[*]}")" "$must"
 }
 
 main "$@"; exit $?

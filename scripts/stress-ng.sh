@@ -194,7 +194,8 @@ make_stress_initramfs() {
 	mv "$dest.tmp" "$dest"
 }
 
-# run_variant_arch: build, boot, parse one variant on one arch.
+# run_variant_arch: build, boot, parse one variant on one arch (through
+# each_variant_arch).
 run_variant_arch() {
 	local dir cmd=() timeout
 
@@ -221,9 +222,10 @@ run_variant_arch() {
 }
 
 main() {
-	local opts variants=(base patched)
+	local opts
 
 	JOBS=$(nproc)
+	VARIANTS=(base patched)
 	ARCH_OPT=all
 	RESULTS=""
 	TIMEOUT=""
@@ -234,13 +236,7 @@ main() {
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
-		--variant)
-			case "$2" in
-			base | patched) variants=("$2") ;;
-			both) variants=(base patched) ;;
-			*) die "--variant takes base, patched or both, not '$2'" ;;
-			esac
-			shift 2 ;;
+		--variant) variants_opt "$2"; shift 2 ;;
 		--seconds) SECONDS_PHASE="$2"; shift 2 ;;
 		--probability) PROBABILITY="$2"; shift 2 ;;
 		-r | --results) RESULTS="$2"; shift 2 ;;
@@ -262,17 +258,10 @@ main() {
 	mkdir -p "$RESULTS"
 	RESULTS=$(cd "$RESULTS" && pwd)
 
-	for VARIANT in "${variants[@]}"; do
-		ARCH="-" ARCH_START=$SECONDS
-		stage "base and series: $TREE_PKG $TREE_VERSION, patches/$TREE ($VARIANT)"
-		prepare_tree "$VARIANT" qemu
-		for ARCH in "${ARCHES[@]}"; do
-			run_variant_arch
-		done
-	done
+	each_variant_arch run_variant_arch
 	printf '\n%s: results in %s\n' "$PROG" "$RESULTS"
 	python3 "$LIB/stress_ng.py" judge "$RESULTS" "$TREE" "$(IFS=,; echo "${ARCHES[*]}")" \
-		"$(IFS=,; echo "${variants[*]}")"
+		"$(IFS=,; echo "${VARIANTS[*]}")"
 }
 
 main "$@"; exit $?

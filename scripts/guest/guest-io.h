@@ -2,16 +2,21 @@
 /*
  * What the guests of the suites we did not write (selftests-init,
  * stress-init) share: their lines on the kernel's log, small file reads
- * and writes, the clock, kmemleak's report.
+ * and writes, the clock, the end of a process group, kmemleak's report.
  */
 #ifndef FORKFIX_GUEST_IO_H
 #define FORKFIX_GUEST_IO_H
 
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kmsg-out.h"
 
@@ -73,6 +78,53 @@ static inline void get(const char *path, char *buf, size_t size)
 	}
 	buf[n > 0 ? n : 0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/*
+ * Wait for @child, the leader of a process group of its own, for up to
+ * @seconds, calling @tick (unless NULL) with the time since @start about
+ * every 50 ms; kill what is left of the group at the end (its members that
+ * outlive it are re-parented to us, PID 1, and reaped here, as are orphans
+ * of earlier runs) and write how it ended into @result: "exit:<code>",
+ * "signal:<sig>" or "timeout".  Returns the wait status, -1 on time-out.
+ */
+static inline int wait_group(pid_t child, double start, double seconds,
+			     void (*tick)(double elapsed), char *result, size_t size)
+{
+	int status = 0, timed_out = 0;
+	pid_t pid;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == child)
+			break;
+		if (pid > 0)
+			continue;
+		if (tick)
+			tick(now() - start);
+		if (now() - start > seconds) {
+			/* It may have exited since the last look. */
+			if (waitpid(child, &status, WNOHANG) == child)
+				break;
+			timed_out = 1;
+			kill(-child, SIGKILL);
+			waitpid(child, &status, 0);
+			break;
+		}
+		usleep(50000);
+	}
+	while (kill(-child, SIGKILL) == 0)
+		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+			break;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	if (timed_out)
+		snprintf(result, size, "timeout");
+	else if (WIFEXITED(status))
+		snprintf(result, size, "exit:%d", WEXITSTATUS(status));
+	else
+		snprintf(result, size, "signal:%d", WTERMSIG(status));
+	return timed_out ? -1 : status;
 }
 
 /*

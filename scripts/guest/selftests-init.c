@@ -156,15 +156,15 @@ static void compact(void)
 
 /*
  * Run one test: fork, exec in a process group of its own, wait up to
- * @seconds; the whole group is killed at the end (a test's children that
- * outlive it are re-parented to us and reaped here).
+ * @seconds; the whole group is killed at the end: its huge pages and
+ * locked memory are free before the knobs are put back and the next test
+ * starts.
  */
 static void run_one(int n, int seconds, char **argv)
 {
 	double start = now();
-	int status = 0, done = 0, timed_out = 0;
 	char result[32];
-	pid_t child, pid;
+	pid_t child;
 
 	child = fork();
 	if (child < 0) {
@@ -182,41 +182,7 @@ static void run_one(int n, int seconds, char **argv)
 		_exit(127);
 	}
 	setpgid(child, child);
-	while (!done) {
-		pid = waitpid(-1, &status, WNOHANG);
-		if (pid == child) {
-			done = 1;
-			break;
-		}
-		if (pid > 0)
-			continue;	/* an orphan of an earlier test */
-		if (now() - start > seconds) {
-			/* It may have exited since the last look. */
-			if (waitpid(child, &status, WNOHANG) == child)
-				break;
-			timed_out = 1;
-			kill(-child, SIGKILL);
-			waitpid(child, &status, 0);
-			break;
-		}
-		usleep(50000);
-	}
-	/*
-	 * What is left of its process group dies before the knobs are put
-	 * back and the next test starts: its huge pages and locked memory
-	 * are then free.  Orphans are our children (we are PID 1).
-	 */
-	while (kill(-child, SIGKILL) == 0)
-		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
-			break;
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	if (timed_out)
-		snprintf(result, sizeof(result), "timeout");
-	else if (WIFEXITED(status))
-		snprintf(result, sizeof(result), "exit:%d", WEXITSTATUS(status));
-	else
-		snprintf(result, sizeof(result), "signal:%d", WTERMSIG(status));
+	wait_group(child, start, seconds, NULL, result, sizeof(result));
 	out("forkfix-selftest: n=%d name=%s status=%s seconds=%.1f", n, argv[0], result,
 	    now() - start);
 }

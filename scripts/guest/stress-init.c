@@ -314,6 +314,22 @@ static void leftovers(const char *phase)
 }
 
 /*
+ * Failures start once stress-ng has loaded and forked its stressors (they
+ * inherit make-it-fail whenever they fork): a failed exec or library load
+ * would say nothing of fork.
+ */
+static const char *inject_probability;
+static int injecting;
+
+static void inject_tick(double elapsed)
+{
+	if (inject_probability && !injecting && elapsed > 5) {
+		faults_probability(inject_probability);
+		injecting = 1;
+	}
+}
+
+/*
  * One run of stress-ng: in a process group of its own, output to a file,
  * killed with its group if it outlives @seconds plus two minutes.  The
  * phase's name is the file name of its output.
@@ -321,9 +337,9 @@ static void leftovers(const char *phase)
 static void run_phase(const char *phase, char **argv, int seconds, const char *probability)
 {
 	double start, limit = seconds + 120;
-	int status = 0, timed_out = 0, injecting = 0;
 	char logfile[64], yaml[64], result[32];
-	pid_t child, pid;
+	pid_t child;
+	int status;
 
 	snprintf(logfile, sizeof(logfile), "/tmp/%s.log", phase);
 	snprintf(yaml, sizeof(yaml), "/tmp/%s.yaml", phase);
@@ -367,45 +383,12 @@ static void run_phase(const char *phase, char **argv, int seconds, const char *p
 		_exit(127);
 	}
 	setpgid(child, child);
-	for (;;) {
-		pid = waitpid(-1, &status, WNOHANG);
-		if (pid == child)
-			break;
-		if (pid > 0)
-			continue;
-		/*
-		 * Failures start once stress-ng has loaded and forked its
-		 * stressors (they inherit make-it-fail whenever they fork):
-		 * a failed exec or library load would say nothing of fork.
-		 */
-		if (probability && !injecting && now() - start > 5) {
-			faults_probability(probability);
-			injecting = 1;
-		}
-		if (now() - start > limit) {
-			if (waitpid(child, &status, WNOHANG) == child)
-				break;
-			timed_out = 1;
-			kill(-child, SIGKILL);
-			waitpid(child, &status, 0);
-			break;
-		}
-		usleep(100000);
-	}
+	inject_probability = probability;
+	injecting = 0;
+	status = wait_group(child, start, limit, inject_tick, result, sizeof(result));
 	if (injecting)
 		faults_probability("0");
-	while (kill(-child, SIGKILL) == 0)
-		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
-			break;
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	if (timed_out)
-		snprintf(result, sizeof(result), "timeout");
-	else if (WIFEXITED(status))
-		snprintf(result, sizeof(result), "exit:%d", WEXITSTATUS(status));
-	else
-		snprintf(result, sizeof(result), "signal:%d", WTERMSIG(status));
-	if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) >= 126)
+	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) >= 126)
 		say("FAIL stress-ng did not start in %s (exit %d; its log follows)", phase,
 		    WEXITSTATUS(status));
 	leftovers(phase);

@@ -21,6 +21,30 @@ stage() {
 	printf '%s: [%s %s %s +%s] %s\n' "$PROG" "$TREE" "$VARIANT" "$ARCH" "$(elapsed "$ARCH_START")" "$*" >&2
 }
 
+# variants_opt VALUE: VARIANTS from the --variant option of the runners of
+# the suites we did not write: base, patched or both.
+variants_opt() {
+	case "$1" in
+	base | patched) VARIANTS=("$1") ;;
+	both) VARIANTS=(base patched) ;;
+	*) die "--variant takes base, patched or both, not '$1'" ;;
+	esac
+}
+
+# each_variant_arch FUNCTION: FUNCTION for every variant of VARIANTS, its
+# qemu work tree prepared (and locked), and every arch of ARCHES; VARIANT,
+# ARCH and ARCH_START set.
+each_variant_arch() {
+	for VARIANT in "${VARIANTS[@]}"; do
+		ARCH="-" ARCH_START=$SECONDS
+		stage "base and series: $TREE_PKG $TREE_VERSION, patches/$TREE ($VARIANT)"
+		prepare_tree "$VARIANT" qemu
+		for ARCH in "${ARCHES[@]}"; do
+			"$1"
+		done
+	done
+}
+
 # build_dir NAME: the build directory NAME of the current work tree.
 build_dir() {
 	printf '%s/.build-%s\n' "$TREE_DIR" "$1"
