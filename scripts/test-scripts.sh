@@ -30,6 +30,9 @@ problem, and leaves nothing half-done:
   - check-apply.sh on a copy whose patch 2 has a folded Subject: line and
     whose patch 3 lost linux-mm from Cc: the b4 checks, the recipients and
     the re-export must fail, git am and quilt pass;
+  - the judge of stress-ng.sh on made-up consoles: a good one passes, one
+    without ENOMEM in the injected runs, one with a missed kretprobe return
+    and one with a splat on the series fail;
   - run-qemu.sh with a patch that does not apply (the work tree is left
     as it was);
   - run-qemu.sh with a guest that does not power off in time (QEMU is
@@ -379,6 +382,73 @@ test_trailers_detects() {
 	fi
 }
 
+# fake_stress_console DIR ENOMEM MISSED SPLAT: a console and plan of
+# scripts/stress-ng.sh for one variant and arch in DIR: two groups of one
+# stressor each, both phases, ENOMEM copy_process() errors in the inject
+# runs, MISSED kretprobe returns, a splat line when SPLAT is 1.
+fake_stress_console() {
+	local dir="$1" enomem="$2" missed="$3" splat="$4" mode group when calls err inj f ev
+
+	mkdir -p "$dir"
+	printf '%s\n' 'seconds 60' 'probability 1' 'group fork' 'arg --fork' 'arg 1' \
+		'group mm' 'arg --vm' 'arg 1' >"$dir/plan"
+	{
+		echo "forkfix: stress: cpus 2"
+		for mode in clean inject; do
+			for group in fork mm; do
+				for when in before after; do
+					calls=10 err=0 inj=1000000000
+					if [[ $when == after ]]; then
+						calls=20
+						[[ $mode == clean ]] || { err=$enomem; inj=999999990; }
+					fi
+					for f in failslab fail_page_alloc; do
+						echo "forkfix-stress-count: $mode-$group $when ${f}_times $inj"
+					done
+					for ev in copy_process dup_mmap; do
+						echo "forkfix-stress-hist: $mode-$group $when $ev # trigger info: hist:keys=common_cpu:size=128 [active]"
+						echo "forkfix-stress-hist: $mode-$group $when $ev { common_cpu: 0 } hitcount: $calls"
+						echo "forkfix-stress-hist: $mode-$group $when $ev     Dropped: 0"
+						echo "forkfix-stress-hist: $mode-$group $when $ev # trigger info: hist:keys=ret:size=256 [active]"
+						[[ $err -eq 0 ]] ||
+							echo "forkfix-stress-hist: $mode-$group $when $ev { ret: 18446744073709551604 } hitcount: $err"
+						echo "forkfix-stress-hist: $mode-$group $when $ev     Dropped: 0"
+						echo "forkfix-stress-profile: $mode-$group $when   $ev   $calls   $([[ $when == after ]] && echo "$missed" || echo 0)"
+					done
+					[[ $when == after ]] || echo "forkfix-stress-phase: $mode-$group start"
+				done
+				[[ $splat -eq 0 || $mode == clean ]] || echo "[   99.000000] BUG: KASAN: use-after-free in free_pgtables+0x1/0x2"
+				echo "forkfix-stress-yaml: $mode-$group metrics:"
+				echo "forkfix-stress-yaml: $mode-$group     - stressor: $([[ $group == fork ]] && echo fork || echo vm)"
+				echo "forkfix-stress-yaml: $mode-$group       bogo-ops: 5"
+				echo "forkfix-stress-phase: $mode-$group end status=exit:0 seconds=60.1"
+			done
+		done
+		echo "forkfix: kmemleak objects=0"
+		echo "forkfix: forkfix-stress-done"
+	} >"$dir/console.log"
+	python3 "$LIB/stress_ng.py" parse "$dir/console.log" "$SPLAT_RE" >"$dir/results.json"
+}
+
+# The judge of scripts/stress-ng.sh on made-up consoles: passes on a good
+# one; fails without ENOMEM in the inject runs, with a missed kretprobe
+# return, with a splat on the series.
+test_stress_judge() {
+	local d="$TMP/stress" t name enomem missed splat want
+
+	for t in "good 5 0 0 0" "no-enomem 0 0 0 1" "missed 5 3 0 1" "splat 5 0 1 1"; do
+		read -r name enomem missed splat want <<<"$t"
+		rm -rf "$d"
+		fake_stress_console "$d/patched/x86_64" "$enomem" "$missed" "$splat"
+		if python3 "$LIB/stress_ng.py" judge "$d" 6.12.y x86_64 patched >"$TMP/out" 2>&1; then
+			report "stress-ng judge, $name console: $([[ $want == 0 ]] && echo passes || echo fails)" "$want"
+		else
+			report "stress-ng judge, $name console: $([[ $want == 0 ]] && echo passes || echo fails)" \
+				$((1 - want)) "$(grep -m1 FAIL "$TMP/out" || true)"
+		fi
+	done
+}
+
 # A guest that cannot finish in 5 seconds.
 # --post: copies of the shipped series, From: and Signed-off-by: the
 # poster's git identity, the rest as shipped; refused without an identity.
@@ -451,6 +521,7 @@ main() {
 	test_apply_detects
 	test_trailers_detects
 	test_post_resigns
+	test_stress_judge
 	if [[ $quick -eq 0 ]]; then
 		test_bad_patch
 		test_hang
