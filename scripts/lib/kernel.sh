@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Kernel builds, initramfs and QEMU boots for run-qemu.sh, run-kunit.sh,
-# check-series.sh and bench.sh.  Sourced after common.sh, trees.sh and
+# check-series.sh, bench.sh and the runners of the suites we did not write
+# (mm-selftests.sh, stress-ng.sh).  Sourced after common.sh, trees.sh and
 # arches.sh (arch_vars must have run); JOBS and TIMEOUT come from the caller.
 
 # The base and patched work trees of a purpose build with the same relative
