@@ -60,12 +60,9 @@ TOUCHED=()
 # debconfig_dir: set CONFIG_DIR to the directory of the arch's Debian
 # configurations (config.<name>.xz), unpacked in the cache.
 debconfig_dir() {
-	local sha="" w
+	local sha
 
-	for w in "${TREE_DEBCONFIG_SHA256[@]}"; do
-		[[ "${w%%:*}" != "$DEBARCH" ]] || sha="${w#*:}"
-	done
-	[[ -n "$sha" ]] || die "$TREE has no pinned $TREE_DEBCONFIG_PKG for $DEBARCH (scripts/lib/trees.sh)"
+	sha=$(arch_pin "${TREE_DEBCONFIG_SHA256[@]}") || die "$TREE has no pinned $TREE_DEBCONFIG_PKG for $DEBARCH (scripts/lib/trees.sh)"
 	deb_unpacked "$TREE_DEBCONFIG_PKG" "$TREE_VERSION" "$DEBARCH" "$TREE_DEBCONFIG_SUITE" \
 		"$TREE_DEBCONFIG_MIRROR" "$sha"
 	CONFIG_DIR="$DEB_DIR/usr/src/$TREE_DEBCONFIG_PKG"

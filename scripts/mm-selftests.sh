@@ -117,12 +117,9 @@ EOT
 
 # libnuma_dir: set NUMA_DIR to the unpacked libnuma-dev of the arch.
 libnuma_dir() {
-	local sha="" w
+	local sha
 
-	for w in "${LIBNUMA_SHA256[@]}"; do
-		[[ "${w%%:*}" != "$DEBARCH" ]] || sha="${w#*:}"
-	done
-	[[ -n "$sha" ]] || die "no pinned libnuma-dev for $DEBARCH"
+	sha=$(arch_pin "${LIBNUMA_SHA256[@]}") || die "no pinned libnuma-dev for $DEBARCH"
 	deb_unpacked libnuma-dev "$LIBNUMA_VERSION" "$DEBARCH" bookworm http://deb.debian.org/debian "$sha"
 	NUMA_DIR="$DEB_DIR"
 	[[ -f "$NUMA_DIR/usr/include/numa.h" ]] || die "no numa.h in libnuma-dev for $DEBARCH ($NUMA_DIR)"

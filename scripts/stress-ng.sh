@@ -94,12 +94,9 @@ EOT
 # $CACHE_DIR/stress-ng/<version>-<debarch>/root; packages.txt beside it
 # lists the packages and versions.
 stressng_root() {
-	local sha="" w dir pkgs=() pkg ver psha tmp
+	local sha dir pkgs=() pkg ver psha tmp
 
-	for w in "${STRESSNG_SHA256[@]}"; do
-		[[ "${w%%:*}" != "$DEBARCH" ]] || sha="${w#*:}"
-	done
-	[[ -n "$sha" ]] || die "no pinned stress-ng for $DEBARCH"
+	sha=$(arch_pin "${STRESSNG_SHA256[@]}") || die "no pinned stress-ng for $DEBARCH"
 	dir="$CACHE_DIR/stress-ng/$STRESSNG_VERSION-$DEBARCH"
 	STRESS_ROOT="$dir/root"
 	take_lock "stress-ng-$DEBARCH"

@@ -63,6 +63,20 @@ base_apt_setup() {
 	apt_private "$TREE_APT_SUITE" "$TREE_APT_MIRROR"
 }
 
+# arch_pin PIN...: the sha256 of "<debarch>:<sha256>" pins for DEBARCH (the
+# arch of arch_vars); non-zero, printing nothing, when none is for it.
+arch_pin() {
+	local w
+
+	for w in "$@"; do
+		if [[ "${w%%:*}" == "$DEBARCH" ]]; then
+			printf '%s\n' "${w#*:}"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # deb_unpacked PKG VERSION DEBARCH SUITE MIRROR SHA256: set DEB_DIR to the
 # unpacked contents (dpkg-deb -x) of PKG=VERSION for DEBARCH, kept in the
 # cache ($CACHE_DIR/debs/<pkg>_<version>_<debarch>/): the .deb is downloaded
