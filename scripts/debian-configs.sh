@@ -62,9 +62,10 @@ TOUCHED=()
 debconfig_dir() {
 	local sha
 
-	sha=$(arch_pin "${TREE_DEBCONFIG_SHA256[@]}") || die "$TREE has no pinned $TREE_DEBCONFIG_PKG for $DEBARCH (scripts/lib/trees.sh)"
+	sha=$(arch_pin "${TREE_DEBCONFIG_SHA256[@]}") || die "$TREE has no pinned $TREE_DEBCONFIG_PKG for $DEBARCH (scripts/pins/$TREE)"
 	deb_unpacked "$TREE_DEBCONFIG_PKG" "$TREE_VERSION" "$DEBARCH" "$TREE_DEBCONFIG_SUITE" \
-		"$TREE_DEBCONFIG_MIRROR" "$sha"
+		"$TREE_DEBCONFIG_MIRROR" "$sha" \
+		"the pin of $TREE is gone: run scripts/repin.sh --tree $TREE --version {newest}"
 	CONFIG_DIR="$DEB_DIR/usr/src/$TREE_DEBCONFIG_PKG"
 	compgen -G "$CONFIG_DIR/config.*.xz" >/dev/null ||
 		die "no config.*.xz in $CONFIG_DIR ($TREE_DEBCONFIG_PKG for $DEBARCH)"
@@ -184,7 +185,6 @@ main() {
 	outside_repo "$results" "the results directory"
 	ensure_packages_for base build debian-configs
 	need_tools dpkg-deb xz
-	mkdir -p "$results"
 
 	# Every configuration first: a package or name that is missing
 	# stops the run before any build.
@@ -197,6 +197,7 @@ main() {
 		done
 	done
 	log "configurations: $(printf '%s ' "${plan[@]%%:/*}")"
+	mkdir -p "$results"
 
 	# The series first: its diff names the touched sources.
 	for v in patched pristine; do

@@ -23,7 +23,12 @@ problem, and leaves nothing half-done:
     or whose first command fails must report FAIL;
   - get-base.sh with a Debian version the archive does not carry, for the
     6.12.y base (machine apt) and the mainline base (the private apt
-    configuration; the machine's apt must still not list it);
+    configuration; the machine's apt must still not list it): the error
+    lists exactly the versions the same index offers;
+  - a copy whose 6.12.y pin names a version the archive lacks: get-base.sh
+    and debian-configs.sh (arm64, a foreign architecture) fail with one
+    line naming what is on offer and the scripts/repin.sh command, and
+    leave no base, download or results behind;
   - run-qemu.sh without QEMU, as a user who cannot install it;
   - the trailer check of check-series.sh on a message with a cut-off Fixes:
     and on one with text among its trailers;
@@ -242,43 +247,86 @@ test_missing_version() {
 	fi
 }
 
-# The mainline base is in a suite the machine's apt does not list: the
-# private apt configuration in the cache finds it, lists what it has for a
-# version it lacks, and leaves the machine's apt as it was.
-test_private_apt() {
-	local before after
+# ere TEXT: TEXT as an extended regular expression that matches only it.
+ere() {
+	sed 's/[][\\.*^$+?(){}|]/\\&/g' <<<"$1"
+}
 
-	before=$(apt-cache policy linux-source-7.3 2>/dev/null | md5sum)
-	expect_error "get-base.sh --tree mainline --version 7.3.1-1 (not in trixie-backports)" \
-		"linux-source-7.3 7.3.1-1 is not in the archive; on offer: .*7\.3\.4-1~bpo13\+1" \
+# index_versions PKG [SUITE MIRROR [DEBARCH]]: the versions of PKG that the
+# index offers, newest first, space separated: the machine's apt, or the
+# private apt configuration of SUITE.  What the scripts' messages must list.
+index_versions() {
+	local pkg="$1" suite="${2:-}" mirror="${3:-}" debarch="${4:-}"
+
+	APT_OPTS=()
+	[[ -z "$suite" ]] || apt_private "$suite" "$mirror" "$debarch" >/dev/null 2>&1
+	apt-cache "${APT_OPTS[@]}" madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}' |
+		paste -s -d ' '
+}
+
+# The mainline base is in a suite the machine's apt does not list: the
+# private apt configuration in the cache finds it, lists what that index
+# has for a version it lacks, and leaves the machine's apt as it was.
+test_private_apt() {
+	local before after offer
+
+	tree_vars mainline
+	before=$(apt-cache policy "$TREE_PKG" 2>/dev/null | md5sum)
+	offer=$(index_versions "$TREE_PKG" "$TREE_APT_SUITE" "$TREE_APT_MIRROR")
+	expect_error "get-base.sh --tree mainline --version 7.3.1-1 lists what $TREE_APT_SUITE offers (${offer:-nothing})" \
+		"$(ere "$TREE_PKG 7.3.1-1 is not in the archive; on offer: $offer (choose one with --version")" \
 		"$REPO_DIR/scripts/get-base.sh" --tree mainline --version 7.3.1-1
-	after=$(apt-cache policy linux-source-7.3 2>/dev/null | md5sum)
-	if [[ "$before" == "$after" ]] && ! apt-cache show linux-source-7.3 >/dev/null 2>&1; then
-		report "the machine's own apt still does not list linux-source-7.3" 0
+	after=$(apt-cache policy "$TREE_PKG" 2>/dev/null | md5sum)
+	if [[ -n "$offer" && "$before" == "$after" ]] && ! apt-cache show "$TREE_PKG" >/dev/null 2>&1; then
+		report "the machine's own apt still does not list $TREE_PKG" 0
 	else
-		report "the machine's own apt still does not list linux-source-7.3" 1
+		report "the machine's own apt still does not list $TREE_PKG" 1
 	fi
 }
 
-# A pinned Debian package of another architecture that the archive no
-# longer has: the error lists the versions on offer, the machine's apt does
-# not learn the architecture, and nothing is left in the cache.
-test_foreign_deb() {
-	local before after
+# pin_copy DIR VERSION: a copy of the repository in DIR whose 6.12.y pin
+# names VERSION.
+pin_copy() {
+	local dir="$1" ver="$2"
+
+	mkdir -p "$dir"
+	cp -a "$REPO_DIR/run-qemu.sh" "$REPO_DIR/Kconfig.fragment" "$REPO_DIR/scripts" \
+		"$REPO_DIR/patches" "$REPO_DIR/kunit" "$dir/"
+	sed -i "s/^version .*/version $ver/" "$dir/scripts/pins/$DEFAULT_TREE"
+}
+
+# A pin the archive no longer serves: the scripts that fetch it fail with
+# one line that lists the versions the index offers (read here from the
+# same index) and the repin command for the newest; a package of another
+# architecture leaves the machine's apt architectures as they were, and no
+# download behind.
+test_pin_gone() {
+	local copy="$TMP/repo-pin" offer before after
 
 	tree_vars "$DEFAULT_TREE"
-	before=$(dpkg --print-foreign-architectures | md5sum)
-	expect_error "deb_unpacked $TREE_DEBCONFIG_PKG 6.12.1-1 arm64 (not in $TREE_DEBCONFIG_SUITE)" \
-		"$TREE_DEBCONFIG_PKG 6\.12\.1-1 \(arm64\) is not in $TREE_DEBCONFIG_SUITE; on offer: .*${TREE_VERSION//./\\.}" \
-		bash -c 'set -euo pipefail; source "$1/scripts/lib/all.sh"; PROG=deb_unpacked
-			 deb_unpacked "$2" 6.12.1-1 arm64 "$3" "$4" 0000' _ "$REPO_DIR" \
-		"$TREE_DEBCONFIG_PKG" "$TREE_DEBCONFIG_SUITE" "$TREE_DEBCONFIG_MIRROR"
-	after=$(dpkg --print-foreign-architectures | md5sum)
-	if [[ "$before" == "$after" ]] && ! compgen -G "$CACHE_DIR/debs/${TREE_DEBCONFIG_PKG}_6.12.1-1*" >/dev/null &&
-	   ! compgen -G "$CACHE_DIR/tmp.download.*" >/dev/null; then
-		report "the machine's apt architectures are unchanged and no download is left behind" 0
+	pin_copy "$copy" 6.12.1-1
+	offer=$(index_versions "$TREE_PKG")
+	expect_error "get-base.sh with a pin the archive lacks: on offer ${offer:-nothing}, the repin command" \
+		"$(ere "$TREE_PKG 6.12.1-1 is not in the archive; on offer: $offer (the pin of $TREE is gone: run scripts/repin.sh --tree $TREE --version ${offer%% *})")" \
+		"$copy/scripts/get-base.sh"
+	if [[ -e "$(base_dir_of 6.12.1-1)" ]]; then
+		report "get-base.sh with a pin the archive lacks leaves no base directory" 1
 	else
-		report "the machine's apt architectures are unchanged and no download is left behind" 1
+		report "get-base.sh with a pin the archive lacks leaves no base directory" 0
+	fi
+
+	before=$(dpkg --print-foreign-architectures | md5sum)
+	offer=$(index_versions "$TREE_DEBCONFIG_PKG" "$TREE_DEBCONFIG_SUITE" "$TREE_DEBCONFIG_MIRROR" arm64)
+	expect_error "debian-configs.sh with a pin the archive lacks (arm64): on offer ${offer:-nothing}, the repin command" \
+		"$(ere "$TREE_DEBCONFIG_PKG 6.12.1-1 (arm64) is not in $TREE_DEBCONFIG_SUITE; on offer: $offer (the pin of $TREE is gone: run scripts/repin.sh --tree $TREE --version ${offer%% *})")" \
+		"$copy/scripts/debian-configs.sh" --arch arm64 --results "$TMP/results-pin"
+	after=$(dpkg --print-foreign-architectures | md5sum)
+	if [[ "$before" == "$after" && ! -e "$TMP/results-pin" ]] &&
+	   ! compgen -G "$CACHE_DIR/debs/${TREE_DEBCONFIG_PKG}_6.12.1-1*" >/dev/null &&
+	   ! compgen -G "$CACHE_DIR/tmp.download.*" >/dev/null; then
+		report "the machine's apt architectures are unchanged, no download or results left behind" 0
+	else
+		report "the machine's apt architectures are unchanged, no download or results left behind" 1
 	fi
 }
 
@@ -516,7 +564,7 @@ main() {
 	test_check_propagates
 	test_missing_version
 	test_private_apt
-	test_foreign_deb
+	test_pin_gone
 	test_missing_qemu
 	test_apply_detects
 	test_trailers_detects

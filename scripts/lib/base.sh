@@ -77,15 +77,17 @@ arch_pin() {
 	return 1
 }
 
-# deb_unpacked PKG VERSION DEBARCH SUITE MIRROR SHA256: set DEB_DIR to the
-# unpacked contents (dpkg-deb -x) of PKG=VERSION for DEBARCH, kept in the
-# cache ($CACHE_DIR/debs/<pkg>_<version>_<debarch>/): the .deb is downloaded
-# through a private apt configuration when missing, its sha256 checked
-# against the pin; die listing the versions on offer when the archive no
-# longer has VERSION.  Under the lock "debs"; never in $(...), where errexit
-# would be off.
+# deb_unpacked PKG VERSION DEBARCH SUITE MIRROR SHA256 [HINT]: set DEB_DIR
+# to the unpacked contents (dpkg-deb -x) of PKG=VERSION for DEBARCH, kept in
+# the cache ($CACHE_DIR/debs/<pkg>_<version>_<debarch>/): the .deb is
+# downloaded through a private apt configuration when missing, its sha256
+# checked against the pin; die listing the versions on offer, and HINT (how
+# to move the pin; "{newest}" in it becomes the newest version on offer),
+# when the archive no longer has VERSION.  Under the lock
+# "debs"; never in $(...), where errexit would be off.
 deb_unpacked() {
-	local pkg="$1" ver="$2" debarch="$3" suite="$4" mirror="$5" sha="$6" deb dir tmp versions=() err
+	local pkg="$1" ver="$2" debarch="$3" suite="$4" mirror="$5" sha="$6"
+	local hint="${7:-update the pin of $pkg in scripts/}" deb dir tmp versions=() err
 
 	deb="$CACHE_DIR/debs/${pkg}_${ver//\~/_}_$debarch.deb"
 	dir="${deb%.deb}"
@@ -104,7 +106,7 @@ deb_unpacked() {
 		mapfile -t versions < <(apt-cache "${APT_OPTS[@]}" madison "$pkg" 2>/dev/null |
 					awk -F'|' '{gsub(/ /, "", $2); print $2}')
 		printf '%s\n' "${versions[@]}" | grep -qxF -- "$ver" ||
-			die "$pkg $ver ($debarch) is not in $suite; on offer: ${versions[*]:-none} (update the pin of $pkg in scripts/)"
+			die "$pkg $ver ($debarch) is not in $suite; on offer: ${versions[*]:-none} (${hint//\{newest\}/${versions[0]:-none}})"
 		mkdir -p "$CACHE_DIR/debs"
 		tmp=$(mktemp -d "$CACHE_DIR/tmp.download.XXXXXX")
 		log "downloading $pkg=$ver ($debarch) from $suite"
@@ -131,6 +133,18 @@ deb_unpacked() {
 	release_lock debs
 }
 
+# repin_hint VERSION NEWEST: what to do when VERSION is not on offer: move
+# the pin when VERSION is the pin, else pick another --version.
+repin_hint() {
+	if [[ "$1" == "$TREE_VERSION" ]]; then
+		printf 'the pin of %s is gone: run scripts/repin.sh --tree %s --version %s' "$TREE" "$TREE" "$2"
+	else
+		printf 'choose one with --version; the base commit will then differ'
+	fi
+}
+
+# base_versions: the versions of the tree's package the index offers,
+# newest first (apt-cache madison's order).
 base_versions() {
 	base_apt_setup
 	apt-cache "${APT_OPTS[@]}" madison "$TREE_PKG" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}'
@@ -165,7 +179,7 @@ base_download() {
 	[[ ${#versions[@]} -gt 0 ]] ||
 		die "the archive index lists no $TREE_PKG at all (run 'apt-get update' first?${TREE_APT_SUITE:+ private index: $CACHE_DIR/apt/$TREE_APT_SUITE})"
 	printf '%s\n' "${versions[@]}" | grep -qxF -- "$ver" ||
-		die "$TREE_PKG $ver is not in the archive; on offer: ${versions[*]} (choose one with --version; the base commit will then differ)"
+		die "$TREE_PKG $ver is not in the archive; on offer: ${versions[*]} ($(repin_hint "$ver" "${versions[0]}"))"
 	tmp=$(mktemp -d "$CACHE_DIR/tmp.download.XXXXXX")
 	BASE_TMPDIRS+=("$tmp")
 	log "downloading $TREE_PKG=$ver (about 150 MB)"

@@ -11,19 +11,20 @@ KNOWN_TREES=(6.12.y mainline)
 DEFAULT_TREE=6.12.y
 
 # tree_vars TREE: set the TREE_* variables of one tree.
-#   TREE_PKG, TREE_VERSION, TREE_SHA256  Debian source package of the base,
-#                           pinned version and the sha256 of its .deb
+#   TREE_PKG                Debian source package of the base
+#   TREE_VERSION, TREE_SHA256, TREE_BASE_COMMIT, TREE_DEBCONFIG_SHA256
+#                           the pins, read from scripts/pins/<tree> (see
+#                           tree_pins; scripts/repin.sh moves them)
 #   TREE_APT_SUITE          suite of the package when the machine's apt does
 #                           not list it (reached through a private apt
 #                           configuration in the cache), else empty
 #   TREE_APT_MIRROR         the archive of that suite
-#   TREE_DEBCONFIG_PKG, _SUITE, _MIRROR, _SHA256
+#   TREE_DEBCONFIG_PKG, _SUITE, _MIRROR
 #                           Debian's kernel configurations of the same
 #                           version (linux-config-X.Y, per architecture),
-#                           their suite and archive, and the sha256 of each
-#                           architecture's .deb as "debarch:sha256" words
+#                           their suite and archive; their pinned sha256
+#                           per architecture come from the pin file
 #   TREE_DEBCONFIG_TARGETS  what scripts/debian-configs.sh builds with them
-#   TREE_BASE_COMMIT        the commit the import must give (base-commit:)
 #   TREE_IMPORT_*           fixed identity and date of the import commit
 #   TREE_SUITE              KUnit suite name
 #   TREE_KCONFIG            config symbol of the suite
@@ -77,9 +78,6 @@ tree_vars() {
 	case "$TREE" in
 	6.12.y)
 		TREE_PKG=linux-source-6.12
-		TREE_VERSION="6.12.117-1~deb12u1"
-		TREE_SHA256=e849faf31ca3555757f3a8877cb01af92122f744f75d1f3102734651c4e14703
-		TREE_BASE_COMMIT=b61b03774260e0fddea24e63f70af7d424f18cf2
 		TREE_IMPORT_NAME="Linux 6.12 base import"
 		TREE_IMPORT_EMAIL="base@forkfix.invalid"
 		TREE_IMPORT_DATE="2026-11-14T12:56:00+00:00"
@@ -109,18 +107,13 @@ tree_vars() {
 		TREE_DEBCONFIG_PKG=linux-config-6.12
 		TREE_DEBCONFIG_SUITE=bookworm-security
 		TREE_DEBCONFIG_MIRROR=http://deb.debian.org/debian-security
-		TREE_DEBCONFIG_SHA256=(amd64:9837dbdf866d58ff9cc64f106dbf0cbf16d1ea6e369b83c338d05e8860224b27
-				       arm64:5642ad362614657f7393b3999a02d3f33325c13a15227333fe2ef0cdc29d74c8)
 		TREE_CI=(apply series:x86_64 kunit:x86_64 qemu:x86_64)
 		TREE_FULL=(apply series:all kunit:all kunit-base:all kunit-broken:x86_64
 			   qemu:all qemu-base:all walk:all class:x86_64 debian:all selftests:all stress:all)
 		;;
 	mainline)
 		TREE_PKG=linux-source-7.3
-		TREE_VERSION="7.3.4-1~bpo13+1"
-		TREE_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
 		TREE_APT_SUITE=trixie-backports
-		TREE_BASE_COMMIT=7e244ec0ca5f1b2fc962af5ae14a82b17a1b70ed
 		TREE_IMPORT_NAME="Linux 7.3 base import"
 		TREE_IMPORT_EMAIL="base@forkfix.invalid"
 		TREE_IMPORT_DATE="2026-11-26T12:00:00+00:00"
@@ -145,8 +138,6 @@ tree_vars() {
 		TREE_DEBCONFIG_PKG=linux-config-7.3
 		TREE_DEBCONFIG_TARGETS=(mm/ kernel/fork.o kernel/events/ lib/kunit/)
 		TREE_DEBCONFIG_SUITE=trixie-backports
-		TREE_DEBCONFIG_SHA256=(amd64:1161d8946bd74094857fc1950da809a14e1b3aafe4f3defbec83150520e3e82c
-				       arm64:395321c981ac06e2c6fd44ed978b6e6f1ee15341d2792b65f0d2c382603425cb)
 		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64)
 		TREE_FULL=(apply series:all kunit:x86_64 kunit-base:x86_64 qemu:all
 			   qemu-base:all walk:all debian:all)
@@ -155,10 +146,58 @@ tree_vars() {
 		die "unknown tree '$TREE' (known: ${KNOWN_TREES[*]})"
 		;;
 	esac
+	tree_pins "$REPO_DIR/scripts/pins/$TREE"
 	TREE_PATCH_DIR="$REPO_DIR/patches/$TREE"
 	TREE_KUNIT_DIR="$REPO_DIR/kunit/$TREE"
 	TREE_COVER="$REPO_DIR/scripts/cover/$TREE.txt"
 	TREE_WORK="$CACHE_DIR/work/$TREE"
+}
+
+# tree_pins FILE: set the pins of the tree from FILE, "KEY VALUE..." lines
+# (# starts a comment):
+#   version V               TREE_VERSION, the Debian version of the base
+#   source-sha256 SUM       TREE_SHA256, the sha256 of the base's .deb
+#   base-commit ID          TREE_BASE_COMMIT, the commit its import gives
+#   config-sha256 DEBARCH SUM
+#                           one "DEBARCH:SUM" word of TREE_DEBCONFIG_SHA256
+#                           per architecture of TREE_DEBCONFIG_PKG
+# Dies on a missing file, an unknown key, a malformed value or a missing
+# pin.
+tree_pins() {
+	local file="$1" key val rest n=0
+
+	[[ -f "$file" ]] || die "no pin file for tree $TREE: $file"
+	TREE_VERSION="" TREE_SHA256="" TREE_BASE_COMMIT=""
+	TREE_DEBCONFIG_SHA256=()
+	while read -r key val rest || [[ -n "$key" ]]; do
+		n=$((n + 1))
+		[[ -n "$key" && "$key" != \#* ]] || continue
+		case "$key" in
+		version)
+			[[ "$val" =~ ^[0-9][A-Za-z0-9.+~-]*$ && -z "$rest" ]] ||
+				die "$file:$n: not a Debian version: $val $rest"
+			TREE_VERSION="$val"
+			;;
+		source-sha256)
+			[[ "$val" =~ ^[0-9a-f]{64}$ && -z "$rest" ]] || die "$file:$n: not a sha256: $val $rest"
+			TREE_SHA256="$val"
+			;;
+		base-commit)
+			[[ "$val" =~ ^[0-9a-f]{40}$ && -z "$rest" ]] || die "$file:$n: not a commit id: $val $rest"
+			TREE_BASE_COMMIT="$val"
+			;;
+		config-sha256)
+			[[ "$val" =~ ^[a-z0-9]+$ && "$rest" =~ ^[0-9a-f]{64}$ ]] ||
+				die "$file:$n: expected 'config-sha256 DEBARCH SHA256'"
+			TREE_DEBCONFIG_SHA256+=("$val:$rest")
+			;;
+		*)
+			die "$file:$n: unknown key '$key'"
+			;;
+		esac
+	done <"$file"
+	[[ -n "$TREE_VERSION" && -n "$TREE_SHA256" && -n "$TREE_BASE_COMMIT" ]] ||
+		die "$file lacks one of version, source-sha256, base-commit"
 }
 
 # Ref of the base commit inside the base repository.
