@@ -29,6 +29,9 @@ problem, and leaves nothing half-done:
     and debian-configs.sh (arm64, a foreign architecture) fail with one
     line naming what is on offer and the scripts/repin.sh command, and
     leave no base, download or results behind;
+  - repin.sh without or with a malformed --version, or one the index
+    lacks (both trees): one error line, no pin or patch changed; its dry
+    run prints the index's sha256; a malformed pin file stops tree_vars;
   - run-qemu.sh without QEMU, as a user who cannot install it;
   - the trailer check of check-series.sh on a message with a cut-off Fixes:
     and on one with text among its trailers;
@@ -91,7 +94,7 @@ expect_usage() {
 SCRIPTS=(run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/get-base.sh
 	 scripts/apply-series.sh scripts/export-series.sh scripts/bench.sh scripts/test.sh
 	 scripts/check-apply.sh scripts/debian-versions.sh scripts/class-race.sh
-	 scripts/debian-configs.sh scripts/mm-selftests.sh scripts/stress-ng.sh)
+	 scripts/debian-configs.sh scripts/mm-selftests.sh scripts/stress-ng.sh scripts/repin.sh)
 
 test_options() {
 	local s
@@ -330,6 +333,58 @@ test_pin_gone() {
 	fi
 }
 
+# repin.sh: bad input fails with one line and changes nothing; its dry run
+# gives the sha256 the index gives; a malformed pin file stops every script.
+test_repin() {
+	local before after newest sha bad="$TMP/pins" t name body
+
+	tree_vars "$DEFAULT_TREE"
+	before=$(cd "$REPO_DIR" && cat scripts/pins/* patches/*/* | md5sum)
+	expect_error "repin.sh without --version" "--version is required" "$REPO_DIR/scripts/repin.sh"
+	expect_error "repin.sh --version '6.12;x'" "--version takes a Debian version" \
+		"$REPO_DIR/scripts/repin.sh" --version '6.12;x'
+	expect_error "repin.sh --version 6.12.1-1 (not in the archive): lists what the index offers" \
+		"$(ere "$TREE_PKG 6.12.1-1 is not in the machine's apt sources; on offer: $(index_versions "$TREE_PKG") (nothing changed)")" \
+		"$REPO_DIR/scripts/repin.sh" --version 6.12.1-1
+	tree_vars mainline
+	expect_error "repin.sh --tree mainline --version 7.3.1-1 (not in $TREE_APT_SUITE)" \
+		"$(ere "$TREE_PKG 7.3.1-1 is not in $TREE_APT_SUITE; on offer: $(index_versions "$TREE_PKG" "$TREE_APT_SUITE" "$TREE_APT_MIRROR") (nothing changed)")" \
+		"$REPO_DIR/scripts/repin.sh" --tree mainline --version 7.3.1-1
+	after=$(cd "$REPO_DIR" && cat scripts/pins/* patches/*/* | md5sum)
+	report "repin.sh with bad input changes no pin and no patch" "$([[ "$before" == "$after" ]] && echo 0 || echo 1)"
+
+	tree_vars "$DEFAULT_TREE"
+	newest=$(index_versions "$TREE_PKG")
+	newest="${newest%% *}"
+	sha=$(apt-cache show "$TREE_PKG=$newest" 2>/dev/null | awk '/^SHA256:/ {print $2; exit}')
+	if "$REPO_DIR/scripts/repin.sh" --dry-run --version "$newest" >"$TMP/out" 2>"$TMP/err" &&
+	   grep -qx "version $newest" "$TMP/out" && grep -qx "source-sha256 $sha" "$TMP/out" &&
+	   [[ "$(grep -c '^config-sha256 [a-z0-9]* [0-9a-f]\{64\}$' "$TMP/out")" -eq ${#TREE_DEBCONFIG_SHA256[@]} ]]; then
+		report "repin.sh --dry-run --version $newest: the index's sha256, a config pin per arch" 0
+	else
+		report "repin.sh --dry-run --version $newest: the index's sha256, a config pin per arch" 1 \
+			"$(tail -n1 "$TMP/err")"
+	fi
+
+	mkdir -p "$bad"
+	# NAME<TAB>LINE: the pin file of the default tree, its version line
+	# dropped for no-version, LINE added.
+	for t in "unknown-key	colour red" "bad-sha	source-sha256 1234" "no-version	" \
+		 "bad-config	config-sha256 amd64"; do
+		IFS=$'\t' read -r name body <<<"$t"
+		grep -v '^version ' "$REPO_DIR/scripts/pins/$DEFAULT_TREE" >"$bad/$name"
+		[[ "$name" == no-version ]] || grep '^version ' "$REPO_DIR/scripts/pins/$DEFAULT_TREE" >>"$bad/$name"
+		[[ -z "$body" ]] || printf '%s\n' "$body" >>"$bad/$name"
+	done
+	for t in "unknown-key	unknown key 'colour'" "bad-sha	not a sha256" \
+		 "no-version	lacks one of version" "bad-config	expected 'config-sha256 DEBARCH SHA256'"; do
+		IFS=$'\t' read -r name body <<<"$t"
+		expect_error "a pin file with $name stops tree_vars" "$(ere "$body")" \
+			bash -c 'set -euo pipefail; source "$1/scripts/lib/all.sh"; PROG=tree_pins
+				 TREE=6.12.y; tree_pins "$2"' _ "$REPO_DIR" "$bad/$name"
+	done
+}
+
 # run-qemu.sh as a user who cannot install, on a PATH without QEMU.
 test_missing_qemu() {
 	local bin="$TMP/bin" t path user_cmd=()
@@ -565,6 +620,7 @@ main() {
 	test_missing_version
 	test_private_apt
 	test_pin_gone
+	test_repin
 	test_missing_qemu
 	test_apply_detects
 	test_trailers_detects
