@@ -45,8 +45,50 @@ Options:
       --keep-debs       keep every downloaded package in \$CACHE_DIR/debs
                         (default: only the pinned one is kept)
       --no-install      never run apt-get install, only say what is missing
+      --pins            only report, from the index (no package download),
+                        for every tree (or --tree) and every package it
+                        pins (its linux-source, and linux-config per
+                        architecture), whether the pinned version is still
+                        served in the suite it comes from and the newest
+                        version there; exits 0 whatever it finds, non-zero
+                        only when an index cannot be read
   -h, --help            show this help
 EOT
+}
+
+# pin_line TREE PKG WHERE PIN VERSION...: one line of the pin report.
+pin_line() {
+	local tree="$1" pkg="$2" where="$3" pin="$4" state="GONE (move it: scripts/repin.sh --tree $1 --version ${5:-?})"
+	shift 4
+
+	printf '%s\n' "$@" | grep -qxF -- "$pin" && state="served"
+	[[ $# -gt 0 ]] || state="GONE (the index lists no $pkg)"
+	printf '%-9s %-18s %-26s %-20s %-7s %s\n' "$tree" "$pkg" "$where" "$pin" \
+		"${state%% *}" "${1:-none}"
+	[[ "$state" == served ]] || printf '%-9s %s\n' "" "$state"
+}
+
+# pins_report TREE...: the pin report (--pins).
+pins_report() {
+	local t w debarch where vers=()
+
+	printf '%-9s %-18s %-26s %-20s %-7s %s\n' tree package "suite (arch)" pin state "newest on offer"
+	for t in "$@"; do
+		tree_vars "$t"
+		APT_READY=0
+		base_apt_setup
+		mapfile -t vers < <(apt-cache "${APT_OPTS[@]}" madison "$TREE_PKG" 2>/dev/null |
+				    awk -F'|' '{gsub(/ /, "", $2); print $2}')
+		where="${TREE_APT_SUITE:-machine apt}"
+		pin_line "$t" "$TREE_PKG" "$where" "$TREE_VERSION" "${vers[@]}"
+		for w in "${TREE_DEBCONFIG_SHA256[@]}"; do
+			debarch="${w%%:*}"
+			apt_private "$TREE_DEBCONFIG_SUITE" "$TREE_DEBCONFIG_MIRROR" "$debarch"
+			mapfile -t vers < <(apt-cache "${APT_OPTS[@]}" madison "$TREE_DEBCONFIG_PKG" 2>/dev/null |
+					    awk -F'|' '{gsub(/ /, "", $2); print $2}')
+			pin_line "$t" "$TREE_DEBCONFIG_PKG" "$TREE_DEBCONFIG_SUITE ($debarch)" "$TREE_VERSION" "${vers[@]}"
+		done
+	done
 }
 
 # use_suite SUITE: point base.sh's private apt configuration at SUITE.
@@ -106,11 +148,11 @@ cleanup() {
 }
 
 main() {
-	local opts suites="$DEFAULT_SUITES" markdown="" s v result mark list=() rows=() vers=()
+	local opts suites="$DEFAULT_SUITES" markdown="" s v result mark list=() rows=() vers=() pins=0
 	local -A seen=()
 
 	KEEP=0
-	opts=$(getopt -o h -l help,tree:,suites:,markdown:,keep-debs,no-install -n "$PROG" -- "$@") ||
+	opts=$(getopt -o h -l help,tree:,suites:,markdown:,keep-debs,no-install,pins -n "$PROG" -- "$@") ||
 		{ usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
@@ -118,12 +160,22 @@ main() {
 		--suites) suites="$2"; shift 2 ;;
 		--markdown) markdown="$2"; shift 2 ;;
 		--keep-debs) KEEP=1; shift ;;
+		--pins) pins=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
 		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
+	if [[ $pins -eq 1 ]]; then
+		[[ -z "$markdown" && $KEEP -eq 0 && "$suites" == "$DEFAULT_SUITES" ]] ||
+			die "--pins reads each tree's own suites: no --suites, --markdown or --keep-debs with it"
+		[[ -n "$TREE" ]] && set -- "$TREE" || set -- "${KNOWN_TREES[@]}"
+		common_opts_check
+		need_tools apt-get apt-cache
+		pins_report "$@"
+		return 0
+	fi
 	common_opts_check
 	mapfile -t list < <(split_list "$suites")
 	for s in "${list[@]}"; do

@@ -28,7 +28,8 @@ problem, and leaves nothing half-done:
   - a copy whose 6.12.y pin names a version the archive lacks: get-base.sh
     and debian-configs.sh (arm64, a foreign architecture) fail with one
     line naming what is on offer and the scripts/repin.sh command, and
-    leave no base, download or results behind;
+    leave no base, download or results behind; debian-versions.sh --pins
+    reports the base and each configuration package GONE;
   - repin.sh without or with a malformed --version, or one the index
     lacks (both trees): one error line, no pin or patch changed; its dry
     run prints the index's sha256; a malformed pin file stops tree_vars;
@@ -316,6 +317,22 @@ test_pin_gone() {
 		report "get-base.sh with a pin the archive lacks leaves no base directory" 1
 	else
 		report "get-base.sh with a pin the archive lacks leaves no base directory" 0
+	fi
+
+	# The pin report says so for the base and each configuration.
+	if "$copy/scripts/debian-versions.sh" --pins --tree "$TREE" >"$TMP/out" 2>"$TMP/err" &&
+	   [[ "$(grep -c "^$TREE .* 6\.12\.1-1 *GONE " "$TMP/out")" -eq $((1 + ${#TREE_DEBCONFIG_SHA256[@]})) ]] &&
+	   grep -q "GONE (move it: scripts/repin.sh --tree $TREE --version ${offer%% *})" "$TMP/out"; then
+		report "debian-versions.sh --pins with a pin the archive lacks: GONE for the base and each configuration" 0
+	else
+		report "debian-versions.sh --pins with a pin the archive lacks: GONE for the base and each configuration" 1 \
+			"$(head -n3 "$TMP/out" | tr '\n' '|') $(tail -n1 "$TMP/err")"
+	fi
+	if "$REPO_DIR/scripts/debian-versions.sh" --pins >"$TMP/out" 2>"$TMP/err" &&
+	   [[ "$(grep -c -E ' (served|GONE) ' "$TMP/out")" -ge 4 ]]; then
+		report "debian-versions.sh --pins on the shipped pins: a line per package ($(grep -c ' served ' "$TMP/out") served)" 0
+	else
+		report "debian-versions.sh --pins on the shipped pins: a line per package" 1 "$(tail -n1 "$TMP/err")"
 	fi
 
 	before=$(dpkg --print-foreign-architectures | md5sum)
