@@ -29,7 +29,11 @@ Apply patches/<tree>/ onto the tree's pinned base in the work tree
   - after every patch: the kernel builds for each --arch (tinyconfig +
     scripts/configs/check.config + the tree's suite symbol, one build
     directory per arch, reused, ccache) and tools/testing/vma builds and
-    passes;
+    passes; with --per-patch objects, the whole kernel is built for the
+    complete series only, and every earlier patch builds the objects of
+    the C files the series touches that this kernel contains (a header
+    change is then compiled only in those files, and a link error of an
+    earlier patch is not seen);
   - the complete series builds for a !MMU kernel (riscv nommu_virt_defconfig);
   - scripts/kernel-doc -none is silent on every file the series touches, and
     the functions of the tree table have kernel-doc;
@@ -45,6 +49,9 @@ Options:
                       separated, or all (default: all = ${KNOWN_ARCHES[*]})
       --no-nommu      skip the !MMU build
       --last-only     build and test only the complete series, not every patch
+      --per-patch MODE
+                      what every patch but the last builds: kernel (the
+                      whole kernel) or objects (see above) (default: kernel)
   -j, --jobs N        make -j (default: $(nproc))
       --no-install    never run apt-get, only say what is missing
   -h, --help          show this help
@@ -149,19 +156,60 @@ absent() {
 	! grep -n -- "$string" "$@"
 }
 
+# series_objects ARCH: set OBJS to the objects of the C files the series
+# touches (tools/ aside) that the build directory of ARCH holds, after the
+# kernel of the complete series was built there.
+series_objects() {
+	local out f
+
+	out=$(build_dir "$1")
+	OBJS=()
+	while IFS= read -r f; do
+		[[ -f "$out/${f%.c}.o" ]] && OBJS+=("${f%.c}.o")
+	done < <(git -C "$TREE_DIR" diff --name-only "$BASE_REF" "${COMMITS[-1]}" -- '*.c' | grep -v '^tools/')
+	[[ ${#OBJS[@]} -gt 0 ]] || die "the $1 kernel of the series holds no object of the C files it touches"
+}
+
+# The objects of the touched files per arch (series_objects), space
+# separated.
+declare -A OBJS_OF=()
+
+# build_commit C ARCH MODE: check out C and build it for ARCH: the whole
+# kernel (MODE kernel) or the objects of OBJS_OF[ARCH] whose source exists.
+build_commit() {
+	local c="$1" a="$2" mode="$3" i short objs=() o
+
+	git -C "$TREE_DIR" checkout -q --detach "$c"
+	i=$(git -C "$TREE_DIR" rev-list --count "$BASE_REF..$c")
+	short=$(printf '%04d' "$i")
+	LAST=0
+	[[ "$c" == "${COMMITS[-1]}" ]] && LAST=1
+	if [[ "$mode" == kernel ]]; then
+		check "build $a after $short" "build-$a-$short" check_build "$a" "$short"
+		return 0
+	fi
+	for o in ${OBJS_OF[$a]}; do
+		[[ -f "$TREE_DIR/${o%.o}.c" ]] && objs+=("$o")
+	done
+	# Nothing of it exists yet: configure and prepare at least.
+	[[ ${#objs[@]} -gt 0 ]] || objs=(prepare)
+	check "build $a after $short: ${objs[*]}" "build-$a-$short" check_build "$a" "$short" "${objs[@]}"
+}
+
 main() {
-	local nommu=1 last_only=0 opts a c i short subj start=$SECONDS
-	local commits=() files=() f entry what pkgs=()
+	local nommu=1 last_only=0 per_patch=kernel opts a c i short subj start=$SECONDS
+	local files=() f entry what pkgs=()
 
 	JOBS=$(nproc)
 	ARCH_OPT=all
-	opts=$(getopt -o ha:j: -l help,tree:,arch:,no-nommu,last-only,jobs:,no-install -n "$PROG" -- "$@") ||
+	opts=$(getopt -o ha:j: -l help,tree:,arch:,no-nommu,last-only,per-patch:,jobs:,no-install -n "$PROG" -- "$@") ||
 		{ usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
 		--no-nommu) nommu=0; shift ;;
 		--last-only) last_only=1; shift ;;
+		--per-patch) per_patch="$2"; shift 2 ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
 		*) common_opt "$1" "${2:-}" || die "internal: option $1 not handled"; shift "$OPT_SHIFT" ;;
@@ -169,6 +217,8 @@ main() {
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
 	common_opts_check
+	[[ "$per_patch" == kernel || "$per_patch" == objects ]] ||
+		die "--per-patch takes kernel or objects, not '$per_patch'"
 	pkgs=(base build vma)
 	[[ $nommu -eq 0 ]] || pkgs+=(arch:riscv-nommu)
 	ensure_packages_for "${pkgs[@]}"
@@ -195,20 +245,34 @@ main() {
 	check "upstream ids quoted in the commit messages are known, with their subjects" \
 		upstream-ids upstream_refs "${SERIES[@]}" "$TREE_PATCH_DIR/0000-cover-letter.patch"
 
-	mapfile -t commits < <(git -C "$TREE_DIR" rev-list --reverse "$BASE_REF..HEAD")
-	[[ $last_only -eq 0 ]] || commits=("${commits[-1]}")
-	for c in "${commits[@]}"; do
+	mapfile -t COMMITS < <(git -C "$TREE_DIR" rev-list --reverse "$BASE_REF..HEAD")
+	[[ $last_only -eq 0 ]] || COMMITS=("${COMMITS[-1]}")
+	# objects: the kernel of the complete series first; what it holds of
+	# the touched files is what the earlier patches build.
+	if [[ "$per_patch" == objects ]]; then
+		for a in "${ARCHES[@]}"; do
+			printf '%s: the whole series, %s, first: its objects are what every patch builds\n' \
+				"$PROG" "$a" >&2
+			build_commit "${COMMITS[-1]}" "$a" kernel
+			series_objects "$a"
+			OBJS_OF[$a]="${OBJS[*]}"
+		done
+	fi
+	for c in "${COMMITS[@]}"; do
 		git -C "$TREE_DIR" checkout -q --detach "$c"
-		i=$(git -C "$TREE_DIR" rev-list --count "$BASE_REF..$c")
-		short=$(printf '%04d' "$i")
+		short=$(printf '%04d' "$(git -C "$TREE_DIR" rev-list --count "$BASE_REF..$c")")
 		subj=$(git -C "$TREE_DIR" log -1 --format=%s "$c")
-		[[ "$c" == "${commits[-1]}" ]] && LAST=1
 		printf '%s: at patch %s: %s\n' "$PROG" "$short" "$subj" >&2
 		for a in "${ARCHES[@]}"; do
-			check "build $a after $short" "build-$a-$short" check_build "$a" "$short"
+			if [[ "$per_patch" == kernel ]]; then
+				build_commit "$c" "$a" kernel
+			elif [[ "$c" != "${COMMITS[-1]}" ]]; then
+				build_commit "$c" "$a" objects
+			fi
 		done
 		check "tools/testing/vma after $short" "vma-$short" vma_tests
 	done
+	LAST=1
 
 	if [[ $nommu -eq 1 ]]; then
 		check "build !MMU (riscv nommu_virt_defconfig) with the series" build-nommu \

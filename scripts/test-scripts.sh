@@ -128,6 +128,8 @@ test_options() {
 	expect_error "bench.sh --pairs 0" "--pairs takes a positive number" \
 		"$REPO_DIR/scripts/bench.sh" --pairs 0
 	expect_error "test.sh --steps everything" "unknown step" "$REPO_DIR/scripts/test.sh" --steps everything
+	expect_error "check-series.sh --per-patch all" "--per-patch takes kernel or objects" \
+		"$REPO_DIR/scripts/check-series.sh" --per-patch all
 	expect_error "apply-series.sh --upto two" "--upto takes a number" \
 		"$REPO_DIR/scripts/apply-series.sh" --upto two
 	expect_error "export-series.sh without --work-dir" "--work-dir is required" \

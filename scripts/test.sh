@@ -38,7 +38,10 @@ STEP:ARCHES:
                 again gives the shipped files (no ARCHES)
   series        scripts/check-series.sh: git am, checkpatch --strict, builds
                 after every patch for ARCHES, tools/testing/vma, kernel-doc,
-                the tree's content checks; with "all" also the !MMU build
+                the tree's content checks; with "all" also the !MMU build;
+                default tier: the whole kernel for the complete series, the
+                objects of the touched files after every earlier patch
+                (--per-patch objects); --full: the whole kernel every time
   kunit         scripts/run-kunit.sh: kunit.py, the whole series
   kunit-base    scripts/run-kunit.sh --base: kunit.py on the base with only
                 the test patches; every teardown case must fail for the tree's
@@ -153,6 +156,9 @@ run_tree() {
 		series)
 			series_opts=(--arch "$arches")
 			[[ "$arches" == all ]] || series_opts+=(--no-nommu)
+			# The default tier builds the whole kernel for the complete
+			# series only; --full after every patch.
+			[[ $full -eq 1 ]] || series_opts+=(--per-patch objects)
 			step "$tree series" pass "$REPO_DIR/scripts/check-series.sh" --tree "$tree" \
 				"${series_opts[@]}"
 			;;

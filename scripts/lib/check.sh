@@ -24,14 +24,16 @@ check() {
 	fi
 }
 
-# check_build ARCH SHORT: configure and build the work tree TREE_DIR for
-# ARCH in its build directory: tinyconfig + CHECK_CONFIG + the tree's
-# lines, or nommu_virt_defconfig for riscv-nommu.  Logs in LOG_DIR; the
-# options are checked only when LAST=1 (the suite's symbol exists only once
-# its patch is applied).  Every step counts (it runs as a process of its
-# own under check).
+# check_build ARCH SHORT [TARGET...]: configure and build the work tree
+# TREE_DIR for ARCH in its build directory (the TARGETs, default the
+# kernel image): tinyconfig + CHECK_CONFIG + the tree's lines, or
+# nommu_virt_defconfig for riscv-nommu.  Logs in LOG_DIR; the options are
+# checked only when LAST=1 (the suite's symbol exists only once its patch
+# is applied).  Every step counts (it runs as a process of its own under
+# check).
 check_build() {
 	local arch="$1" short="$2" out
+	shift 2
 
 	arch_vars "$arch"
 	out=$(build_dir "$arch")
@@ -41,7 +43,7 @@ check_build() {
 		CONFIG_CHECK="${LAST:-1}" configure "$out" "$LOG_DIR/config-$arch-$short.log" \
 			tinyconfig "$CHECK_CONFIG"
 	fi
-	build_kernel "$out" "$LOG_DIR/make-$arch-$short.log"
+	build_kernel "$out" "$LOG_DIR/make-$arch-$short.log" "$@"
 }
 
 # trailers PATCH...: what git interpret-trailers --parse reads back from
