@@ -13,7 +13,7 @@ set -euo pipefail
 
 PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
-source "$(cd "$(dirname "$0")" && pwd)/scripts/lib/all.sh"
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scripts/lib/all.sh"
 
 DEFAULT_TIMEOUT=1500
 DEFAULT_WALK_SECONDS=60
@@ -159,14 +159,24 @@ check_results() {
 	splats=$(wc -l <"$dir/splats.txt")
 	RESULT_SPLATS="$splats"
 	RESULT_INIT_FAILS=$(grep -a -c 'forkfix: FAIL' "$console" || true)
+	# init's own count of its failed checks, which a dropped FAIL line
+	# cannot hide.
+	line=$(grep -a -o 'forkfix: done failures=[0-9]*' "$console" | tail -n1 || true)
 	RESULT_DONE=0
-	grep -a -q 'forkfix: done' "$console" && RESULT_DONE=1
+	[[ -z "$line" ]] || RESULT_DONE=1
+	RESULT_GUEST_FAILURES="${line##*=}"
 
 	[[ $RESULT_DONE -eq 1 ]] || problems+=("init did not finish")
+	[[ $RESULT_DONE -eq 0 || "$RESULT_GUEST_FAILURES" == 0 ]] ||
+		problems+=("init counted $RESULT_GUEST_FAILURES failed checks")
 	[[ ${boot[3]} -eq 0 && $((boot[0] + boot[1] + boot[2])) -gt 0 ]] ||
 		problems+=("no parsable boot-time KTAP")
 	[[ ${boot[1]} -eq 0 ]] || problems+=("${boot[1]} KUnit cases failed at boot")
 	[[ ${rerun[1]} -eq 0 ]] || problems+=("${rerun[1]} KUnit cases failed in the debugfs run")
+	# The rerun is the same suite: a case it lost or that crashed counts.
+	[[ ${rerun[3]} -eq 0 ]] || problems+=("${rerun[3]} errors in the debugfs run's KTAP")
+	[[ $((rerun[0] + rerun[1] + rerun[2])) -eq $((boot[0] + boot[1] + boot[2])) ]] ||
+		problems+=("the debugfs run has $((rerun[0] + rerun[1] + rerun[2])) cases, the boot $((boot[0] + boot[1] + boot[2]))")
 	[[ "$RESULT_SWEEP_CASE" == PASS ]] ||
 		problems+=("KUnit '$TREE_SWEEP_CASE' from debugfs: $RESULT_SWEEP_CASE, not PASS")
 	[[ $SWEEP -eq 0 || "${RESULT_COMPLETE:-0}" == 1 ]] || problems+=("fork sweep incomplete")
@@ -427,4 +437,6 @@ main() {
 	return "$rc"
 }
 
-main "$@"
+# Sourced (by scripts/test-scripts.sh, to judge made-up consoles), it
+# defines its functions only.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] || main "$@"

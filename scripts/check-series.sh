@@ -106,22 +106,6 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-checkpatch_one() {
-	local patch="$1" out
-
-	# Run in the tree, as a maintainer does (spdxcheck, MAINTAINERS and the
-	# tree's own rules).  The base is a tarball import without history, so
-	# checkpatch cannot look up the upstream ids of Fixes: and commit
-	# references: UNKNOWN_COMMIT_ID is ignored, and the ids are checked
-	# against the tree table instead (check_upstream_ids).
-	# Debian's python3 first: spdxcheck.py needs its python3-ply.
-	out=$(cd "$TREE_DIR" && PATH="/usr/bin:$PATH" scripts/checkpatch.pl --strict --terse \
-		--no-summary --ignore UNKNOWN_COMMIT_ID "$patch" 2>&1 || true)
-	printf '%s\n' "$out"
-	# Any ERROR, WARNING or CHECK line is a failure.
-	! grep -qE '(ERROR|WARNING|CHECK):' <<<"$out"
-}
-
 kernel_doc_files() {
 	local out
 
@@ -140,20 +124,6 @@ kernel_doc_function() {
 	# kernel-doc's own warnings ("<file>:<line>: warning: ..."), not the
 	# word in the documentation text.
 	! grep -qE '^[^ ]+:[0-9]+: warning:' <<<"$out"
-}
-
-# present FILE PCRE: the file matches (whole-file, grep -zP).
-present() {
-	grep -qzP -- "$2" "$TREE_DIR/$1"
-}
-
-# absent STRING FILE...: STRING occurs in none of the files.
-absent() {
-	local string="$1"
-	shift
-
-	cd "$TREE_DIR"
-	! grep -n -- "$string" "$@"
 }
 
 # series_objects ARCH: set OBJS to the objects of the C files the series

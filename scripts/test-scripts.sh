@@ -36,6 +36,17 @@ problem, and leaves nothing half-done:
   - run-qemu.sh without QEMU, as a user who cannot install it;
   - the trailer check of check-series.sh on a message with a cut-off Fixes:
     and on one with text among its trailers;
+  - the checkpatch judge with a stub checkpatch.pl that is missing, exits
+    non-zero (silently or with "Must be run from the top-level dir") or
+    prints a WARNING: each fails; absent() on a missing file fails;
+  - the splat scan of each tree on a made-up line of every failure
+    message its kernel prints (page-table errors, bad swap entries,
+    SLUB reports, RCU stalls, hung tasks, dropped printk messages): each
+    is caught, and the lines of a clean run are not;
+  - run-qemu.sh's judge on the console of a real passing run
+    (scripts/tests/) passes, and fails on copies with a page-table error,
+    a SLUB report, init counting failed checks, no "done" line, a FAIL
+    line of init, or a case lost from the debugfs rerun;
   - check-apply.sh on a copy whose patch 2 has a folded Subject: line and
     whose patch 3 lost linux-mm from Cc: the b4 checks, the recipients and
     the re-export must fail, git am and quilt pass;
@@ -220,6 +231,47 @@ EOT
 	else
 		report "a check whose first command fails (the last succeeds): FAIL" 1 "got: $line"
 	fi
+}
+
+# The checkpatch and content checks of check-series.sh (lib/check.sh) on
+# a fake tree: a checkpatch that cannot run, or exits non-zero, or prints
+# anything fails; absent() fails on a missing file as on a found string.
+test_check_judges() {
+	local fake="$TMP/judge-tree" patch="$TMP/judge.patch" name rc
+	local -a cases
+
+	mkdir -p "$fake/scripts"
+	printf 'diff\n' >"$patch"
+	# name|stub body|expected status (0 pass)
+	cases=('no checkpatch.pl||1'
+	       'checkpatch.pl exits 0, prints nothing|exit 0|0'
+	       '"Must be run from the top-level dir", exit 2|echo "Must be run from the top-level dir."; exit 2|1'
+	       'a WARNING line, exit 0|echo "x.patch:1: WARNING: foo"; exit 0|1'
+	       'silent, exit 1|exit 1|1')
+	for c in "${cases[@]}"; do
+		IFS='|' read -r name body want <<<"$c"
+		rm -f "$fake/scripts/checkpatch.pl"
+		if [[ -n "$body" ]]; then
+			printf '#!/bin/sh\n%s\n' "$body" >"$fake/scripts/checkpatch.pl"
+			chmod +x "$fake/scripts/checkpatch.pl"
+		fi
+		rc=0
+		(TREE_DIR="$fake" checkpatch_one "$patch") >/dev/null 2>&1 || rc=1
+		report "checkpatch judge, $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
+			"$([[ $rc == "$want" ]] && echo 0 || echo 1)"
+	done
+
+	printf 'int a;\n' >"$fake/clean.c"
+	printf 'if (xa_is_zero(vma))\n' >"$fake/marker.c"
+	cases=('clean.c|0' 'clean.c marker.c|1' 'clean.c renamed.c|1')
+	for c in "${cases[@]}"; do
+		IFS='|' read -r name want <<<"$c"
+		rc=0
+		# shellcheck disable=SC2086 # a list of files
+		(TREE_DIR="$fake" absent xa_is_zero $name) >/dev/null 2>&1 || rc=1
+		report "absent xa_is_zero in $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
+			"$([[ $rc == "$want" ]] && echo 0 || echo 1)"
+	done
 }
 
 # Debian's shellcheck finds nothing at warning level in any script, the
@@ -504,6 +556,110 @@ test_trailers_detects() {
 	fi
 }
 
+# The splat scan: every failure message a tree's kernel can print, in the
+# format of that tree's source, is a splat; the lines of a clean run are
+# not.  6.12's "Unused swap ... entry" counts on 6.12.y only.
+test_splat_re() {
+	local line tree miss=() hit=() want
+	local -a splats=(
+		"[   41.311112] mm/pgtable-generic.c:53: bad pmd ffff888004a63000(0000000104a62067)"
+		"[   41.311112] mm/pgtable-generic.c:45: bad pud 00000000412a3003."
+		"[   41.311112] mm/pgtable-generic.c:37: bad p4d ffff888004a63000(0000000104a62067)"
+		"[   41.311112] mm/pgtable-generic.c:29: bad pgd 00000000412a3003."
+		"[   41.311112] swap_info_get: Bad swap file entry 40000000000001"
+		"[   41.311112] swap_info_get: Bad swap offset entry 00000abc"
+		"[   41.311112] BUG kmalloc-64 (Not tainted): Object already free"
+		"[   41.311112] BUG vm_area_struct (Tainted: G    B              ): Poison overwritten"
+		"[   41.311112] [Redzone overwritten] 0xffff888004a1b040-0xffff888004a1b043 @offset=64. First byte 0x0 instead of 0xcc"
+		"[   41.311112] BUG maple_node (Not tainted): Padding overwritten. 0xffff888004a1b040-0xffff888004a1b07f @offset=3968"
+		"[   41.311112] maple_node: Freepointer corrupt"
+		"[   41.311112] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:"
+		"[   41.311112] rcu: INFO: rcu_preempt self-detected stall on CPU"
+		"[   41.311112] INFO: rcu_tasks detected stalls on tasks:"
+		"[  245.001234] INFO: task forkfix-init:1 blocked for more than 122 seconds."
+		"[   41.311112] ** 17 printk messages dropped **"
+	)
+	local -a clean=(
+		"[    0.000000] Linux version 6.12.118 (forkfix@forkfix.invalid) #1 SMP PREEMPT_DYNAMIC"
+		"[    2.104512] Run /init as init process"
+		"KTAP version 1"
+		"    ok 3 no VMA copied"
+		"# fork_dup_mmap: pass:17 fail:0 skip:1 total:18"
+		"forkfix: sweep points=843 failed=356 absorbed=487 complete=1"
+		"forkfix: kmemleak objects=0"
+		"[    0.412000] debug_vm_pgtable: [debug_vm_pgtable         ]: Validating architecture page table helpers"
+		"[    3.000000] Adding 16380k swap on /dev/ram0.  Priority:-2 extents:1 across:16380k"
+	)
+
+	for tree in "${KNOWN_TREES[@]}"; do
+		tree_vars "$tree"
+		miss=()
+		hit=()
+		for line in "${splats[@]}"; do
+			grep -q -E -e "$SPLAT_RE" <<<"$line" || miss+=("$line")
+		done
+		for line in "${clean[@]}"; do
+			grep -q -E -e "$SPLAT_RE" <<<"$line" && hit+=("$line")
+		done
+		report "$tree splat scan: ${#splats[@]} made-up failure lines caught, ${#clean[@]} clean lines not" \
+			"$([[ ${#miss[@]} -eq 0 && ${#hit[@]} -eq 0 ]] && echo 0 || echo 1)" \
+			"${miss[0]:+missed: ${miss[0]}}${hit[0]:+ caught: ${hit[0]}}"
+		line="[   41.311112] _swap_info_get: Unused swap offset entry 00000abc"
+		want=1
+		[[ "$tree" == 6.12.y ]] && want=0
+		if grep -q -E -e "$SPLAT_RE" <<<"$line"; then
+			report "$tree splat scan: 6.12's 'Unused swap offset entry' $([[ $want == 0 ]] && echo is || echo "is not") its splat" "$want"
+		else
+			report "$tree splat scan: 6.12's 'Unused swap offset entry' $([[ $want == 0 ]] && echo is || echo "is not") its splat" $((1 - want))
+		fi
+	done
+}
+
+# run-qemu.sh's judge (check_results) on the console of a real passing
+# run (x86_64, --no-kinds, kept in scripts/tests/), and on copies of it
+# with one thing broken: a splat that the old scan missed, init's own
+# count of failed checks, no "done" line, a FAIL line of init, a case lost
+# from the debugfs rerun.
+test_qemu_judge() {
+	local console="$REPO_DIR/scripts/tests/console-6.12.y-x86_64.log" d="$TMP/qjudge" c name edit want rc
+	local -a cases
+
+	if [[ ! -f "$console" ]]; then
+		report "run-qemu.sh judge: the real console is in the repository" 1 "$console is missing"
+		return
+	fi
+	tree_vars 6.12.y
+	base_fetch >/dev/null 2>&1
+	# name|sed script (empty: unchanged)|expected status (0 pass)
+	cases=('the real console of a passing run||0'
+	       'with a bad pmd line|/forkfix: done/i [   99.000000] mm/pgtable-generic.c:53: bad pmd ffff888004a63000(0000000104a62067)|1'
+	       'with a SLUB report|/forkfix: done/i [   99.000000] BUG maple_node (Not tainted): Poison overwritten|1'
+	       'with init counting 3 failed checks|s/forkfix: done failures=0/forkfix: done failures=3/|1'
+	       'without the done line|/forkfix: done/d|1'
+	       'with a FAIL line of init|/forkfix: done/i forkfix: FAIL walker proc-readers: short read|1'
+	       'with a case lost from the debugfs run|/forkfix: ktap-begin/,/forkfix: ktap-end/{/^ *ok 3 302 VMAs/d}|1')
+	for c in "${cases[@]}"; do
+		IFS='|' read -r name edit want <<<"$c"
+		rm -rf "$d"
+		mkdir -p "$d"
+		if [[ -n "$edit" ]]; then
+			sed -e "$edit" "$console" >"$d/console.log"
+		else
+			cp "$console" "$d/console.log"
+		fi
+		rc=0
+		(
+			# shellcheck source=run-qemu.sh
+			source "$REPO_DIR/run-qemu.sh"
+			tree_vars 6.12.y
+			TREE_DIR="$BASE_DIR" VARIANT=patched ARCH=x86_64 SWEEP=1 KINDS=0 WALK_SECONDS=60
+			check_results "$d/console.log" "$d"
+		) >"$TMP/out" 2>&1 || rc=1
+		report "run-qemu.sh judge, $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
+			"$([[ $rc == "$want" ]] && echo 0 || echo 1)" "$(grep -m1 '\[6\.12\.y patched x86_64\]' "$TMP/out" || true)"
+	done
+}
+
 # fake_stress_console DIR ENOMEM MISSED SPLAT: a console and plan of
 # scripts/stress-ng.sh for one variant and arch in DIR: two groups of one
 # stressor each, both phases, ENOMEM copy_process() errors in the inject
@@ -636,6 +792,7 @@ main() {
 	test_options
 	test_shellcheck
 	test_check_propagates
+	test_check_judges
 	test_missing_version
 	test_private_apt
 	test_pin_gone
@@ -645,6 +802,8 @@ main() {
 	test_trailers_detects
 	test_post_resigns
 	test_stress_judge
+	test_splat_re
+	test_qemu_judge
 	if [[ $quick -eq 0 ]]; then
 		test_bad_patch
 		test_hang

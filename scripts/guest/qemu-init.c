@@ -1357,9 +1357,14 @@ static void kind_sweeps(void)
 				fork_sweep(kind_names[k]);
 			_exit(failures ? 1 : 0);
 		}
-		/* The child's FAIL lines are on the console; this one says it ended. */
+		/*
+		 * The child's FAIL lines are on the console, but a line can be
+		 * dropped: its exit status counts here too.
+		 */
 		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 			fail("the sweep of kind %s did not end (status %#x)", kind_names[k], status);
+		else if (WEXITSTATUS(status))
+			fail("the sweep of kind %s reported failures", kind_names[k]);
 	}
 }
 

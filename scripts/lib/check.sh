@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # One check of a check script: a command run as a process of its own (see
-# run_step), its output in a log, one PASS/FAIL line; and the per-patch
-# kernel build of check-series.sh.  Sourced after common.sh, trees.sh,
+# run_step), its output in a log, one PASS/FAIL line; and the checks of
+# check-series.sh that test-scripts.sh also runs on made-up input: the
+# per-patch kernel build, trailers, checkpatch, present and absent.  Sourced after common.sh, trees.sh,
 # arches.sh and kernel.sh.
 
 CHECK_CONFIG="$REPO_DIR/scripts/configs/check.config"
@@ -70,4 +71,45 @@ trailers() {
 		printf '%s: %s trailer(s)\n' "${patch##*/}" "$(grep -c . <<<"$parsed")"
 	done
 	return "$bad"
+}
+
+# checkpatch_one PATCH: scripts/checkpatch.pl --strict of TREE_DIR on PATCH
+# must exit 0 and print nothing; a checkpatch that cannot run (wrong
+# directory, unreadable patch) fails as much as one that finds something.
+checkpatch_one() {
+	local patch="$1" out rc=0
+
+	# Run in the tree, as a maintainer does (spdxcheck, MAINTAINERS and the
+	# tree's own rules).  The base is a tarball import without history, so
+	# checkpatch cannot look up the upstream ids of Fixes: and commit
+	# references: UNKNOWN_COMMIT_ID is ignored, and the ids are checked
+	# against scripts/upstream-ids.txt instead.
+	# Debian's python3 first: spdxcheck.py needs its python3-ply.
+	out=$(cd "$TREE_DIR" && PATH="/usr/bin:$PATH" scripts/checkpatch.pl --strict --terse \
+		--no-summary --ignore UNKNOWN_COMMIT_ID "$patch" 2>&1) || rc=$?
+	printf '%s\n' "$out"
+	[[ $rc -eq 0 ]] || { echo "checkpatch.pl exited $rc"; return 1; }
+	[[ -z "$out" ]] || { echo "checkpatch.pl printed something"; return 1; }
+}
+
+# present FILE PCRE: the file of TREE_DIR matches (whole-file, grep -zP).
+present() {
+	grep -qzP -- "$2" "$TREE_DIR/$1"
+}
+
+# absent STRING FILE...: STRING occurs in none of the files of TREE_DIR,
+# each of which must exist (a renamed file must not pass unseen).
+absent() {
+	local string="$1" f rc=0
+	shift
+
+	for f in "$@"; do
+		[[ -f "$TREE_DIR/$f" ]] || { echo "$f does not exist in $TREE_DIR"; return 1; }
+	done
+	(cd "$TREE_DIR" && grep -n -- "$string" "$@") || rc=$?
+	case $rc in
+	0) return 1 ;;
+	1) return 0 ;;
+	*) echo "grep failed (exit $rc)"; return 1 ;;
+	esac
 }

@@ -12,9 +12,29 @@
 export CCACHE_NOHASHDIR=1
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$CACHE_DIR/work}"
 
-# What counts as a splat in a guest's console (run-qemu.sh, class-race.sh).
+# What counts as a splat in a guest's console (run-qemu.sh, class-race.sh,
+# and through them the judges of the suites we did not write): the lines
+# every tree prints the same way, each taken from the trees' sources:
+#   - BUG:/WARNING:/Oops/panics, KASAN, lockdep, mm's own counters;
+#   - the page-table *_ERROR() of x86 and arm64 ("<file>:<line>: bad pmd
+#     ..."), printed by pgd_clear_bad() and friends when free_pgtables()
+#     and the zap walk meet a corrupt entry;
+#   - mm/swapfile.c's "Bad swap file entry" and "Bad swap offset entry";
+#   - SLUB's own reports: "BUG <cache> (<taint>): ...", which has no colon
+#     after BUG, "[<what> overwritten] 0x...", "Padding overwritten",
+#     "Freepointer corrupt";
+#   - RCU stall reports ("INFO: rcu_sched detected stalls on CPUs/tasks",
+#     "INFO: rcu_preempt self-detected stall on CPU", rcu_tasks'), hung
+#     tasks ("INFO: task <comm>:<pid> blocked for more than"), and
+#     "** N printk messages dropped **" (a dropped line may be the splat).
+# tree_vars adds the tree's own (TREE_SPLAT_RE) to SPLAT_RE.
 # shellcheck disable=SC2034 # used by the scripts that source this
-SPLAT_RE='BUG:|WARNING:|KASAN|possible circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|Bad rss-counter|non-zero pgtables_bytes|Oops|Kernel panic|Unable to handle kernel|general protection fault|kernel BUG|Huh VM_FAULT_OOM leaked|invoked oom-killer'
+SPLAT_COMMON_RE='BUG:|WARNING:|KASAN|possible circular locking|inconsistent lock state|possible recursive locking|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|Bad rss-counter|non-zero pgtables_bytes|Oops|Kernel panic|Unable to handle kernel|general protection fault|kernel BUG|Huh VM_FAULT_OOM leaked|invoked oom-killer'
+SPLAT_COMMON_RE+='|:[0-9]+: bad (pte|pmd|pud|p4d|pgd) |Bad swap (file|offset) entry'
+SPLAT_COMMON_RE+='|BUG [^ ]+ \([^)]*\): |overwritten\] 0x|Padding overwritten|Freepointer corrupt'
+SPLAT_COMMON_RE+='|INFO: [a-z_]+ (self-)?detected stall|INFO: task .* blocked for more than|printk messages dropped'
+# shellcheck disable=SC2034 # used by the scripts that source this
+SPLAT_RE="$SPLAT_COMMON_RE"
 
 # stage TEXT: a progress line of the guest runners (run-qemu.sh,
 # mm-selftests.sh), with the time since ARCH_START.

@@ -45,6 +45,9 @@ DEFAULT_TREE=6.12.y
 #                           at boot, before fault injection is set up, the
 #                           allocation sweep is skipped and excepted as well
 #   TREE_SWEEP_CASE         name of the allocation sweep case
+#   TREE_SPLAT_RE           ERE of the splats only this tree prints (its
+#                           own wording), added to the common ones of
+#                           kernel.sh in SPLAT_RE
 #   TREE_INFRA_PATCHES      how many patches at the head of the series fix
 #                           the test infrastructure (KUnit itself): the
 #                           negative control gets them with the suite
@@ -75,6 +78,7 @@ tree_vars() {
 	TREE_DEBCONFIG_MIRROR=http://deb.debian.org/debian
 	TREE_DEBCONFIG_SHA256=()
 	TREE_DEBCONFIG_TARGETS=(mm/ kernel/fork.o kernel/events/)
+	TREE_SPLAT_RE=""
 	case "$TREE" in
 	6.12.y)
 		TREE_PKG=linux-source-6.12
@@ -99,6 +103,8 @@ tree_vars() {
 		TREE_BASE_REASON="entries left in the tree"
 		TREE_BASE_EXCEPT=("no injection")
 		TREE_SWEEP_CASE="each allocation in turn"
+		# mm/swapfile.c of 6.12 also reports entries of unused swap.
+		TREE_SPLAT_RE='Unused swap (file|offset) entry'
 		TREE_BROKEN=($'charge-leak\tpages of commit charge not given back'
 			     $'rss-left\tRSS counter MM_FILEPAGES is 1'
 			     $'map-count-kept\tmap_count is [1-9]')
@@ -147,6 +153,7 @@ tree_vars() {
 		;;
 	esac
 	tree_pins "$REPO_DIR/scripts/pins/$TREE"
+	SPLAT_RE="$SPLAT_COMMON_RE${TREE_SPLAT_RE:+|$TREE_SPLAT_RE}"
 	TREE_PATCH_DIR="$REPO_DIR/patches/$TREE"
 	TREE_KUNIT_DIR="$REPO_DIR/kunit/$TREE"
 	TREE_COVER="$REPO_DIR/scripts/cover/$TREE.txt"
