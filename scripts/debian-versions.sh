@@ -77,15 +77,13 @@ pins_report() {
 		tree_vars "$t"
 		APT_READY=0
 		base_apt_setup
-		mapfile -t vers < <(apt-cache "${APT_OPTS[@]}" madison "$TREE_PKG" 2>/dev/null |
-				    awk -F'|' '{gsub(/ /, "", $2); print $2}')
+		mapfile -t vers < <(index_versions "$TREE_PKG")
 		where="${TREE_APT_SUITE:-machine apt}"
 		pin_line "$t" "$TREE_PKG" "$where" "$TREE_VERSION" "${vers[@]}"
 		for w in "${TREE_DEBCONFIG_SHA256[@]}"; do
 			debarch="${w%%:*}"
 			apt_private "$TREE_DEBCONFIG_SUITE" "$TREE_DEBCONFIG_MIRROR" "$debarch"
-			mapfile -t vers < <(apt-cache "${APT_OPTS[@]}" madison "$TREE_DEBCONFIG_PKG" 2>/dev/null |
-					    awk -F'|' '{gsub(/ /, "", $2); print $2}')
+			mapfile -t vers < <(index_versions "$TREE_DEBCONFIG_PKG")
 			pin_line "$t" "$TREE_DEBCONFIG_PKG" "$TREE_DEBCONFIG_SUITE ($debarch)" "$TREE_VERSION" "${vers[@]}"
 		done
 	done

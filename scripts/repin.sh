@@ -72,8 +72,7 @@ cleanup() {
 index_sha() {
 	local pkg="$1" ver="$2" debarch="$3" where="$4" versions sha
 
-	versions=$(apt-cache "${APT_OPTS[@]}" madison "$pkg" 2>/dev/null |
-		   awk -F'|' '{gsub(/ /, "", $2); print $2}' | paste -s -d ' ')
+	versions=$(index_versions "$pkg" | paste -s -d ' ')
 	grep -qxF -- "$ver" < <(tr ' ' '\n' <<<"$versions") ||
 		die "$pkg $ver${debarch:+ ($debarch)} is not in $where; on offer: ${versions:-none} (nothing changed)"
 	sha=$(apt-cache "${APT_OPTS[@]}" show "$pkg=$ver" 2>/dev/null | awk '/^SHA256:/ {print $2; exit}')

@@ -310,16 +310,16 @@ ere() {
 	sed 's/[][\\.*^$+?(){}|]/\\&/g' <<<"$1"
 }
 
-# index_versions PKG [SUITE MIRROR [DEBARCH]]: the versions of PKG that the
-# index offers, newest first, space separated: the machine's apt, or the
-# private apt configuration of SUITE.  What the scripts' messages must list.
-index_versions() {
+# offered_versions PKG [SUITE MIRROR [DEBARCH]]: the versions of PKG that
+# the index offers, newest first, space separated: the machine's apt, or
+# the private apt configuration of SUITE.  What the scripts' messages must
+# list.
+offered_versions() {
 	local pkg="$1" suite="${2:-}" mirror="${3:-}" debarch="${4:-}"
 
 	APT_OPTS=()
 	[[ -z "$suite" ]] || apt_private "$suite" "$mirror" "$debarch" >/dev/null 2>&1
-	apt-cache "${APT_OPTS[@]}" madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}' |
-		paste -s -d ' '
+	index_versions "$pkg" | paste -s -d ' '
 }
 
 # The mainline base is in a suite the machine's apt does not list: the
@@ -330,7 +330,7 @@ test_private_apt() {
 
 	tree_vars mainline
 	before=$(apt-cache policy "$TREE_PKG" 2>/dev/null | md5sum)
-	offer=$(index_versions "$TREE_PKG" "$TREE_APT_SUITE" "$TREE_APT_MIRROR")
+	offer=$(offered_versions "$TREE_PKG" "$TREE_APT_SUITE" "$TREE_APT_MIRROR")
 	expect_error "get-base.sh --tree mainline --version 7.3.1-1 lists what $TREE_APT_SUITE offers (${offer:-nothing})" \
 		"$(ere "$TREE_PKG 7.3.1-1 is not in the archive; on offer: $offer (choose one with --version")" \
 		"$REPO_DIR/scripts/get-base.sh" --tree mainline --version 7.3.1-1
@@ -363,7 +363,7 @@ test_pin_gone() {
 
 	tree_vars "$DEFAULT_TREE"
 	pin_copy "$copy" 6.12.1-1
-	offer=$(index_versions "$TREE_PKG")
+	offer=$(offered_versions "$TREE_PKG")
 	expect_error "get-base.sh with a pin the archive lacks: on offer ${offer:-nothing}, the repin command" \
 		"$(ere "$TREE_PKG 6.12.1-1 is not in the archive; on offer: $offer (the pin of $TREE is gone: run scripts/repin.sh --tree $TREE --version ${offer%% *})")" \
 		"$copy/scripts/get-base.sh"
@@ -390,7 +390,7 @@ test_pin_gone() {
 	fi
 
 	before=$(dpkg --print-foreign-architectures | md5sum)
-	offer=$(index_versions "$TREE_DEBCONFIG_PKG" "$TREE_DEBCONFIG_SUITE" "$TREE_DEBCONFIG_MIRROR" arm64)
+	offer=$(offered_versions "$TREE_DEBCONFIG_PKG" "$TREE_DEBCONFIG_SUITE" "$TREE_DEBCONFIG_MIRROR" arm64)
 	expect_error "debian-configs.sh with a pin the archive lacks (arm64): on offer ${offer:-nothing}, the repin command" \
 		"$(ere "$TREE_DEBCONFIG_PKG 6.12.1-1 (arm64) is not in $TREE_DEBCONFIG_SUITE; on offer: $offer (the pin of $TREE is gone: run scripts/repin.sh --tree $TREE --version ${offer%% *})")" \
 		"$copy/scripts/debian-configs.sh" --arch arm64 --results "$TMP/results-pin"
@@ -415,17 +415,17 @@ test_repin() {
 	expect_error "repin.sh --version '6.12;x'" "--version takes a Debian version" \
 		"$REPO_DIR/scripts/repin.sh" --version '6.12;x'
 	expect_error "repin.sh --version 6.12.1-1 (not in the archive): lists what the index offers" \
-		"$(ere "$TREE_PKG 6.12.1-1 is not in the machine's apt sources; on offer: $(index_versions "$TREE_PKG") (nothing changed)")" \
+		"$(ere "$TREE_PKG 6.12.1-1 is not in the machine's apt sources; on offer: $(offered_versions "$TREE_PKG") (nothing changed)")" \
 		"$REPO_DIR/scripts/repin.sh" --version 6.12.1-1
 	tree_vars mainline
 	expect_error "repin.sh --tree mainline --version 7.3.1-1 (not in $TREE_APT_SUITE)" \
-		"$(ere "$TREE_PKG 7.3.1-1 is not in $TREE_APT_SUITE; on offer: $(index_versions "$TREE_PKG" "$TREE_APT_SUITE" "$TREE_APT_MIRROR") (nothing changed)")" \
+		"$(ere "$TREE_PKG 7.3.1-1 is not in $TREE_APT_SUITE; on offer: $(offered_versions "$TREE_PKG" "$TREE_APT_SUITE" "$TREE_APT_MIRROR") (nothing changed)")" \
 		"$REPO_DIR/scripts/repin.sh" --tree mainline --version 7.3.1-1
 	after=$(cd "$REPO_DIR" && cat scripts/pins/* patches/*/* | md5sum)
 	report "repin.sh with bad input changes no pin and no patch" "$([[ "$before" == "$after" ]] && echo 0 || echo 1)"
 
 	tree_vars "$DEFAULT_TREE"
-	newest=$(index_versions "$TREE_PKG")
+	newest=$(offered_versions "$TREE_PKG")
 	newest="${newest%% *}"
 	sha=$(apt-cache show "$TREE_PKG=$newest" 2>/dev/null | awk '/^SHA256:/ {print $2; exit}')
 	if "$REPO_DIR/scripts/repin.sh" --dry-run --version "$newest" >"$TMP/out" 2>"$TMP/err" &&

@@ -103,8 +103,7 @@ deb_unpacked() {
 		rm -f "$deb"
 		need_tools apt-get apt-cache sha256sum
 		apt_private "$suite" "$mirror" "$debarch"
-		mapfile -t versions < <(apt-cache "${APT_OPTS[@]}" madison "$pkg" 2>/dev/null |
-					awk -F'|' '{gsub(/ /, "", $2); print $2}')
+		mapfile -t versions < <(index_versions "$pkg")
 		printf '%s\n' "${versions[@]}" | grep -qxF -- "$ver" ||
 			die "$pkg $ver ($debarch) is not in $suite; on offer: ${versions[*]:-none} (${hint//\{newest\}/${versions[0]:-none}})"
 		mkdir -p "$CACHE_DIR/debs"
@@ -143,11 +142,17 @@ repin_hint() {
 	fi
 }
 
+# index_versions PKG: the versions of PKG that the index of APT_OPTS
+# offers, newest first (apt-cache madison's order), one a line.
+index_versions() {
+	apt-cache "${APT_OPTS[@]}" madison "$1" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}'
+}
+
 # base_versions: the versions of the tree's package the index offers,
-# newest first (apt-cache madison's order).
+# newest first.
 base_versions() {
 	base_apt_setup
-	apt-cache "${APT_OPTS[@]}" madison "$TREE_PKG" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}'
+	index_versions "$TREE_PKG"
 }
 
 base_index_sha256() {
