@@ -124,6 +124,8 @@ boot() {
 parse_ktap() {
 	local in="$1" json="$2"
 
+	# A results directory used again must not hold the last run's JSON.
+	rm -f "$json"
 	python3 "$TREE_DIR/tools/testing/kunit/kunit.py" parse --json="$json" <"$in" \
 		>"${json%.json}.txt" 2>&1 || true
 	python3 "$LIB/kunit_json.py" counts "$json"
@@ -134,7 +136,7 @@ parse_ktap() {
 check_results() {
 	local console="$1" dir="$2"
 	local boot_ktap="$dir/ktap-boot.log" rerun_ktap="$dir/ktap-debugfs.log"
-	local boot rerun sweep leaks splats problems=() line
+	local boot rerun sweep leaks splats problems=() line run
 
 	# The boot-time KTAP ends where init starts; the debugfs one is framed.
 	sed -n '/forkfix: init started/q;p' "$console" >"$boot_ktap"
@@ -155,8 +157,7 @@ check_results() {
 	check_walkers "$console" "$dir/walkers.txt"
 	leaks=$(grep -a -o 'forkfix: kmemleak objects=[0-9]*' "$console" | tail -n1 || true)
 	RESULT_LEAKS="${leaks##*=}"
-	grep -a -E "$SPLAT_RE" "$console" >"$dir/splats.txt" || true
-	splats=$(wc -l <"$dir/splats.txt")
+	splats=$(scan_splats "$console" "$dir/splats.txt")
 	RESULT_SPLATS="$splats"
 	RESULT_INIT_FAILS=$(grep -a -c 'forkfix: FAIL' "$console" || true)
 	# init's own count of its failed checks, which a dropped FAIL line
@@ -177,6 +178,13 @@ check_results() {
 	[[ ${rerun[3]} -eq 0 ]] || problems+=("${rerun[3]} errors in the debugfs run's KTAP")
 	[[ $((rerun[0] + rerun[1] + rerun[2])) -eq $((boot[0] + boot[1] + boot[2])) ]] ||
 		problems+=("the debugfs run has $((rerun[0] + rerun[1] + rerun[2])) cases, the boot $((boot[0] + boot[1] + boot[2]))")
+	# A skip is allowed only where the tree table says why it happens.
+	skip_specs "$ARCH"
+	for run in boot debugfs; do
+		python3 "$LIB/kunit_json.py" skips "$dir/ktap-$run.json" "$dir/ktap-$run.log" \
+			"${SKIP_SPECS[@]}" >"$dir/skips-$run.txt" ||
+			problems+=("a case skipped that may not ($run): $(sed -n '/^NOT OK/{p;q}' "$dir/skips-$run.txt")")
+	done
 	[[ "$RESULT_SWEEP_CASE" == PASS ]] ||
 		problems+=("KUnit '$TREE_SWEEP_CASE' from debugfs: $RESULT_SWEEP_CASE, not PASS")
 	[[ $SWEEP -eq 0 || "${RESULT_COMPLETE:-0}" == 1 ]] || problems+=("fork sweep incomplete")

@@ -131,8 +131,7 @@ parse() {
 			R_SITE="${R_SITE:--}"
 		fi
 	fi
-	grep -a -E "$SPLAT_RE" "$console" >"$1/splats.txt" || true
-	R_SPLATS=$(wc -l <"$1/splats.txt")
+	R_SPLATS=$(scan_splats "$console" "$1/splats.txt")
 	line=$(grep -a -E 'forkfix: race(-end)? t=' "$console" | tail -n1 || true)
 	R_END=0
 	grep -a -q 'forkfix: race-end' "$console" && R_END=1

@@ -118,7 +118,11 @@ build_variant() {
 	for t in warnings objects diffconfig; do
 		: >"$dest/$t-$variant.txt"
 	done
-	rm -f "$dest/build-$variant.log" "$dest/config-$variant"
+	rm -f "$dest/build-$variant.log" "$dest/config-$variant" "$dest/diffconfig-$variant.txt"
+	# A variant whose olddefconfig fails has built nothing and warned of
+	# nothing: its lists exist, empty.
+	: >"$dest/warnings-$variant.txt"
+	: >"$dest/objects-$variant.txt"
 	make_cmd "$out"
 	xz -dc "$config" >"$out/.config" || die "cannot decompress $config"
 	xz -dc "$config" >"$dest/config-debian" || die "cannot decompress $config"
@@ -234,16 +238,18 @@ main() {
 		IFS=: read -r a f cfg <<<"$entry"
 		dest="$results/$a-$f"
 		LC_ALL=C comm -13 "$dest/warnings-pristine.txt" "$dest/warnings-patched.txt" >"$dest/new-warnings.txt"
-		new=$(grep -c '' "$dest/new-warnings.txt" || true)
+		new=$(count_lines "$dest/new-warnings.txt")
 		# A touched object the base builds must be built with the series.
 		missing=$(LC_ALL=C comm -23 "$dest/objects-pristine.txt" "$dest/objects-patched.txt" | tr '\n' ' ')
-		ndiff=$(grep -c '' "$dest/diffconfig-pristine.txt" 2>/dev/null || true)
+		# No diffconfig when olddefconfig itself failed.
+		ndiff=none
+		[[ ! -e "$dest/diffconfig-pristine.txt" ]] || ndiff=$(count_lines "$dest/diffconfig-pristine.txt")
 		ok=1
 		[[ ${built[pristine:$a:$f]} == 1 && ${built[patched:$a:$f]} == 1 && $new -eq 0 && -z "$missing" ]] && ok=0
 		detail="base $(built_word "${built[pristine:$a:$f]}"), series $(built_word "${built[patched:$a:$f]}");"
-		detail+=" warnings base $(grep -c '' "$dest/warnings-pristine.txt" || true), series $(grep -c '' "$dest/warnings-patched.txt" || true), new $new;"
-		detail+=" touched objects built: base $(grep -c '' "$dest/objects-pristine.txt" || true), series $(grep -c '' "$dest/objects-patched.txt" || true) of ${#TOUCHED[@]}${missing:+, missing with the series: $missing};"
-		detail+=" ${ndiff:-0} options changed by olddefconfig"
+		detail+=" warnings base $(count_lines "$dest/warnings-pristine.txt"), series $(count_lines "$dest/warnings-patched.txt"), new $new;"
+		detail+=" touched objects built: base $(count_lines "$dest/objects-pristine.txt"), series $(count_lines "$dest/objects-patched.txt") of ${#TOUCHED[@]}${missing:+, missing with the series: $missing};"
+		detail+=" $ndiff options changed by olddefconfig"
 		[[ $new -eq 0 ]] || sed 's/^/    new: /' "$dest/new-warnings.txt" >&2
 		report "$TREE $a $f: ${TREE_DEBCONFIG_TARGETS[*]} with Debian's configuration" "$ok" "$detail"
 	done

@@ -64,7 +64,8 @@ run_kunit() {
 	     --make_options="CC=$(arch_cc)"
 	     --json="$json")
 	[[ -z "$CROSS" ]] || cmd+=(--cross_compile="$CROSS")
-	rm -f "$json"
+	# A run that never boots must not be judged on the last one's console.
+	rm -f "$json" "$out/test.log"
 	(cd "$TREE_DIR" && PATH="$(qemu_tcg_shim):$PATH" "${cmd[@]}") >"$log" 2>&1 || true
 }
 
@@ -81,15 +82,22 @@ qemu_tcg_shim() {
 	printf '%s\n' "$dir"
 }
 
-# judge VARIANT ARCH JSON KTAP DETAIL: one PASS/FAIL line for a run.
+# judge VARIANT ARCH JSON KTAP DETAIL SPLATS: one PASS/FAIL line for a run;
+# SPLATS is the number of splat lines of its console (SPLAT_RE), which only
+# the patched kernel must not have.
 judge() {
-	local variant="$1" arch="$2" json="$3" ktap="$4" detail="$5" counts=() ok=1 entry name regex
+	local variant="$1" arch="$2" json="$3" ktap="$4" detail="$5" splats="$6"
+	local counts=() ok=1 entry name regex skips_ok=0
 
 	read -r -a counts < <(python3 "$LIB/kunit_json.py" counts "$json")
 	case "$variant" in
 	patched)
-		[[ ${counts[1]} -eq 0 && ${counts[3]} -eq 0 && ${counts[0]} -gt 0 ]] && ok=0
-		report "$TREE patched $arch: all cases pass ($detail)" "$ok"
+		skip_specs "$arch"
+		python3 "$LIB/kunit_json.py" skips "$json" "$ktap" "${SKIP_SPECS[@]}" |
+			sed 's/^/    /' >&2 && skips_ok=1
+		[[ ${counts[1]} -eq 0 && ${counts[3]} -eq 0 && ${counts[0]} -gt 0 &&
+		   $skips_ok -eq 1 && $splats -eq 0 ]] && ok=0
+		report "$TREE patched $arch: all cases pass, no skip but the tree table's, no splat ($detail)" "$ok"
 		;;
 	base)
 		# The sweep skips at boot: no fault injection under kunit.py.
@@ -110,7 +118,7 @@ judge() {
 
 main() {
 	local opts a log json start counts=() detail variants=(patched)
-	local broken="" v entry known=()
+	local broken="" v entry known=() console splats
 
 	JOBS=$(nproc)
 	TIMEOUT=$DEFAULT_TIMEOUT
@@ -162,13 +170,16 @@ main() {
 				report "$TREE $v $a: kunit.py produced no JSON result ($(elapsed "$start"), log: $log)" 1
 				continue
 			fi
-			# The reasons of skipped cases are only in the raw KTAP.
-			grep -a -E '^ *ok .* # SKIP' "$(build_dir "kunit-$a")/test.log" 2>/dev/null |
-				sed 's/^ */    skipped: /' >&2 || true
-			judge "$v" "$a" "$json" "$(build_dir "kunit-$a")/test.log" "$detail"
+			# kunit.py keeps the whole console of the boot there.
+			console="$(build_dir "kunit-$a")/test.log"
+			splats=$(scan_splats "$console" "${log%.log}-splats.txt")
+			detail+="; splats $splats"
+			[[ $splats -eq 0 ]] || sed 's/^/    splat: /' "${log%.log}-splats.txt" | head -n 20 >&2
+			judge "$v" "$a" "$json" "$console" "$detail" "$splats"
 		done
 	done
 	totals
 }
 
-main "$@"
+# Sourced (scripts/test-scripts.sh tests judge()), it only defines.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] || main "$@"

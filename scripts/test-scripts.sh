@@ -46,7 +46,16 @@ problem, and leaves nothing half-done:
   - run-qemu.sh's judge on the console of a real passing run
     (scripts/tests/) passes, and fails on copies with a page-table error,
     a SLUB report, init counting failed checks, no "done" line, a FAIL
-    line of init, or a case lost from the debugfs rerun;
+    line of init, a case lost from the debugfs rerun, a case skipped that
+    the tree table does not allow, or the sweep skipped for another reason;
+  - run-kunit.sh's judge on real kunit.py consoles (scripts/tests/): the
+    series passes, and fails with a page-table error, a lockdep report, a
+    skip the tree table does not allow, or a failed case; the negative
+    control passes, and fails with a teardown case passing or failing for
+    another reason;
+  - test.sh's judge of the negative control on a real qemu-base console:
+    it passes, and fails with a teardown case passing at boot or in the
+    debugfs rerun, or the rerun failing for another reason;
   - check-apply.sh on a copy whose patch 2 has a folded Subject: line and
     whose patch 3 lost linux-mm from Cc: the b4 checks, the recipients and
     the re-export must fail, git am and quilt pass;
@@ -63,8 +72,10 @@ few minutes when the cache is cold.  Prints PASS/FAIL lines and
 "N passed, N failed".
 
 Options:
-      --quick     skip the two slow cases
-  -h, --help      show this help
+      --quick       skip the two slow cases
+      --only LIST   only these tests, comma separated (names: the test_
+                    functions without test_)
+  -h, --help        show this help
 EOT
 }
 
@@ -637,7 +648,9 @@ test_qemu_judge() {
 	       'with init counting 3 failed checks|s/forkfix: done failures=0/forkfix: done failures=3/|1'
 	       'without the done line|/forkfix: done/d|1'
 	       'with a FAIL line of init|/forkfix: done/i forkfix: FAIL walker proc-readers: short read|1'
-	       'with a case lost from the debugfs run|/forkfix: ktap-begin/,/forkfix: ktap-end/{/^ *ok 3 302 VMAs/d}|1')
+	       'with a case lost from the debugfs run|/forkfix: ktap-begin/,/forkfix: ktap-end/{/^ *ok 3 302 VMAs/d}|1'
+	       'with a boot case skipped that may not|/forkfix: init started/,$!{s/ok 5 after both anon neighbours/& # SKIP made up/}|1'
+	       'with the sweep skipped for another reason|/forkfix: init started/,$!{s/# SKIP no injected failure.*/# SKIP made up/}|1')
 	for c in "${cases[@]}"; do
 		IFS='|' read -r name edit want <<<"$c"
 		rm -rf "$d"
@@ -657,6 +670,87 @@ test_qemu_judge() {
 		) >"$TMP/out" 2>&1 || rc=1
 		report "run-qemu.sh judge, $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
 			"$([[ $rc == "$want" ]] && echo 0 || echo 1)" "$(grep -m1 '\[6\.12\.y patched x86_64\]' "$TMP/out" || true)"
+	done
+}
+
+# run-kunit.sh's judge on the consoles of two real kunit.py runs on
+# x86_64 (scripts/tests/): the series, every case passing, and the
+# negative control, every teardown case failing; and on copies with one
+# thing broken.  The JSON is made from each console by the kernel's own
+# KTAP parser, as kunit.py makes it.
+test_kunit_judge() {
+	local d="$TMP/kjudge" c name variant file edit want rc counts=() splats
+	local -a cases
+
+	tree_vars 6.12.y
+	base_fetch >/dev/null 2>&1
+	# name|variant|console|sed script (empty: unchanged)|expected status
+	cases=('the series, as it ran|patched|kunit-6.12.y-x86_64.log||0'
+	       'the series with a bad pmd line|patched|kunit-6.12.y-x86_64.log|/ok 3 first: only the stop VMA copied/i mm/pgtable-generic.c:53: bad pmd 00000000a1b2c3d4(0000000104a62067)|1'
+	       'the series with a lockdep report|patched|kunit-6.12.y-x86_64.log|/ok 3 first: only the stop VMA copied/i WARNING: possible circular locking dependency detected|1'
+	       'the series with a case skipped that may not|patched|kunit-6.12.y-x86_64.log|s/ok 5 after both anon neighbours/& # SKIP made up/|1'
+	       'the series with the sweep skipped for another reason|patched|kunit-6.12.y-x86_64.log|s/# SKIP no injected failure.*/# SKIP made up/|1'
+	       'the series with a failed case|patched|kunit-6.12.y-x86_64.log|s/ ok 6 after shmem shared/ not ok 6 after shmem shared/|1'
+	       'the negative control, as it ran|base|kunit-base-6.12.y-x86_64.log||0'
+	       'the negative control with a teardown case passing|base|kunit-base-6.12.y-x86_64.log|s/not ok 5 after both anon neighbours/ok 5 after both anon neighbours/|1'
+	       'the negative control failing for another reason|base|kunit-base-6.12.y-x86_64.log|s/entries left in the tree/made-up reason/|1')
+	for c in "${cases[@]}"; do
+		IFS='|' read -r name variant file edit want <<<"$c"
+		rm -rf "$d"
+		mkdir -p "$d"
+		sed -e "$edit" "$REPO_DIR/scripts/tests/$file" >"$d/test.log"
+		python3 "$BASE_DIR/tools/testing/kunit/kunit.py" parse --json="$d/results.json" \
+			<"$d/test.log" >/dev/null 2>&1 || true
+		rc=0
+		(
+			# shellcheck source=scripts/run-kunit.sh
+			source "$REPO_DIR/scripts/run-kunit.sh"
+			tree_vars 6.12.y
+			read -r -a counts < <(python3 "$LIB/kunit_json.py" counts "$d/results.json")
+			splats=$(scan_splats "$d/test.log" "$d/splats.txt")
+			PASSED=0 FAILED=0
+			judge "$variant" x86_64 "$d/results.json" "$d/test.log" "${counts[*]}" "$splats"
+			[[ $FAILED -eq 0 ]]
+		) >"$TMP/out" 2>&1 || rc=1
+		report "run-kunit.sh judge, $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
+			"$([[ $rc == "$want" ]] && echo 0 || echo 1)" "$(grep -m1 -E '^(PASS|FAIL) ' "$TMP/out" || true)"
+	done
+}
+
+# test.sh's judge of the negative control (check_base_failures) on the
+# console of a real qemu-base run (scripts/tests/), as it ran and with one
+# teardown case passing, at boot or in the debugfs rerun.
+test_base_judge() {
+	local console="$REPO_DIR/scripts/tests/console-base-6.12.y-x86_64.log" d="$TMP/bjudge" c name edit want rc
+	local -a cases
+
+	tree_vars 6.12.y
+	base_fetch >/dev/null 2>&1
+	# name|sed script (empty: unchanged)|expected status (0 pass)
+	cases=('as it ran||0'
+	       'with a teardown case passing at boot|/forkfix: init started/,$!{s/not ok 4 in one page table/ok 4 in one page table/}|1'
+	       'with a teardown case passing in the debugfs rerun|/forkfix: ktap-begin/,/forkfix: ktap-end/{s/not ok 4 in one page table/ok 4 in one page table/}|1'
+	       'with the rerun failing for another reason|/forkfix: ktap-begin/,/forkfix: ktap-end/{s/entries left in the tree/made-up reason/}|1')
+	for c in "${cases[@]}"; do
+		IFS='|' read -r name edit want <<<"$c"
+		rm -rf "$d"
+		mkdir -p "$d/x86_64"
+		sed -e "$edit" "$console" >"$d/console.log"
+		rc=0
+		(
+			# shellcheck source=run-qemu.sh
+			source "$REPO_DIR/run-qemu.sh"
+			tree_vars 6.12.y
+			TREE_DIR="$BASE_DIR" VARIANT=base ARCH=x86_64 SWEEP=1 KINDS=0 WALK_SECONDS=60
+			check_results "$d/console.log" "$d/x86_64" || true
+			# shellcheck source=scripts/test.sh
+			source "$REPO_DIR/scripts/test.sh"
+			PASSED=0 FAILED=0
+			check_base_failures "6.12.y qemu-base" "$d" x86_64
+			[[ $PASSED -eq 2 && $FAILED -eq 0 ]]
+		) >"$TMP/out" 2>&1 || rc=1
+		report "test.sh negative-control judge, $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
+			"$([[ $rc == "$want" ]] && echo 0 || echo 1)" "$(grep -m1 -E '^FAIL ' "$TMP/out" || true)"
 	done
 }
 
@@ -773,41 +867,43 @@ test_hang() {
 	fi
 }
 
-main() {
-	local quick=0 opts
+# The tests, in the order they run (each a test_NAME function); the slow
+# ones last.
+ALL_TESTS=(options shellcheck check_propagates check_judges missing_version private_apt
+	   pin_gone repin missing_qemu apply_detects trailers_detects post_resigns
+	   stress_judge splat_re qemu_judge kunit_judge base_judge)
+SLOW_TESTS=(bad_patch hang)
 
-	opts=$(getopt -o h -l help,quick -n "$PROG" -- "$@") || { usage >&2; exit 2; }
+main() {
+	local quick=0 opts only="" t tests=()
+
+	opts=$(getopt -o h -l help,quick,only: -n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
 		--quick) quick=1; shift ;;
+		--only) only="$2"; shift 2 ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
+	if [[ -n "$only" ]]; then
+		for t in ${only//,/ }; do
+			[[ " ${ALL_TESTS[*]} ${SLOW_TESTS[*]} " == *" $t "* ]] ||
+				die "unknown test '$t' (known: ${ALL_TESTS[*]} ${SLOW_TESTS[*]})"
+			tests+=("$t")
+		done
+	else
+		tests=("${ALL_TESTS[@]}")
+		[[ $quick -eq 1 ]] || tests+=("${SLOW_TESTS[@]}")
+	fi
 
 	TMP=$(mktemp -d)
 	trap cleanup EXIT
-	test_options
-	test_shellcheck
-	test_check_propagates
-	test_check_judges
-	test_missing_version
-	test_private_apt
-	test_pin_gone
-	test_repin
-	test_missing_qemu
-	test_apply_detects
-	test_trailers_detects
-	test_post_resigns
-	test_stress_judge
-	test_splat_re
-	test_qemu_judge
-	if [[ $quick -eq 0 ]]; then
-		test_bad_patch
-		test_hang
-	fi
+	for t in "${tests[@]}"; do
+		"test_$t"
+	done
 	printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
 	[[ $FAILED -eq 0 ]]
 }

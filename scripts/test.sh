@@ -39,9 +39,10 @@ STEP:ARCHES:
   series        scripts/check-series.sh: git am, checkpatch --strict, builds
                 after every patch for ARCHES, tools/testing/vma, kernel-doc,
                 the tree's content checks; with "all" also the !MMU build;
-                default tier: the whole kernel for the complete series, the
-                objects of the touched files after every earlier patch
-                (--per-patch objects); --full: the whole kernel every time
+                default tier: the objects of the touched files after every
+                patch (--per-patch objects), the kunit and qemu steps
+                linking the complete series; --full: the whole kernel
+                every time
   kunit         scripts/run-kunit.sh: kunit.py, the whole series
   kunit-base    scripts/run-kunit.sh --base: kunit.py on the base with only
                 the test patches; every teardown case must fail for the tree's
@@ -156,8 +157,9 @@ run_tree() {
 		series)
 			series_opts=(--arch "$arches")
 			[[ "$arches" == all ]] || series_opts+=(--no-nommu)
-			# The default tier builds the whole kernel for the complete
-			# series only; --full after every patch.
+			# The default tier builds the touched objects after every
+			# patch (its kunit and qemu steps link the whole series);
+			# --full the whole kernel after every patch.
 			[[ $full -eq 1 ]] || series_opts+=(--per-patch objects)
 			step "$tree series" pass "$REPO_DIR/scripts/check-series.sh" --tree "$tree" \
 				"${series_opts[@]}"
@@ -259,4 +261,6 @@ main() {
 	totals
 }
 
-main "$@"
+# Sourced (scripts/test-scripts.sh tests check_base_failures()), it only
+# defines.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] || main "$@"

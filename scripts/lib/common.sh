@@ -59,6 +59,13 @@ elapsed() {
 PASSED=0
 FAILED=0
 
+# count_lines FILE: the number of lines of FILE; dies when it cannot be
+# read (a missing list is not an empty one).
+count_lines() {
+	[[ -r "$1" ]] || die "cannot read $1"
+	wc -l <"$1"
+}
+
 report() {
 	local name="$1" status="$2" detail="${3:-}"
 

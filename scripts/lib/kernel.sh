@@ -36,6 +36,18 @@ SPLAT_COMMON_RE+='|INFO: [a-z_]+ (self-)?detected stall|INFO: task .* blocked fo
 # shellcheck disable=SC2034 # used by the scripts that source this
 SPLAT_RE="$SPLAT_COMMON_RE"
 
+# scan_splats CONSOLE OUT: the lines of CONSOLE that SPLAT_RE matches, into
+# OUT; prints their number.  A console that cannot be read is an error, not
+# a clean one.
+scan_splats() {
+	local console="$1" out="$2" rc=0
+
+	[[ -r "$console" ]] || die "no console to scan for splats: $console"
+	grep -a -E "$SPLAT_RE" "$console" >"$out" || rc=$?
+	[[ $rc -le 1 ]] || die "scanning $console for splats failed (grep exit $rc)"
+	wc -l <"$out"
+}
+
 # stage TEXT: a progress line of the guest runners (run-qemu.sh,
 # mm-selftests.sh), with the time since ARCH_START.
 stage() {

@@ -14,6 +14,12 @@
   kunit_json.py caught FILE KTAP REGEX
                                      at least one case failed with diagnostic
                                      lines matching REGEX; prints those cases
+  kunit_json.py skips FILE KTAP [CASE<TAB>REGEX...]
+                                     every skipped case must be one of CASE,
+                                     its "# SKIP" reason in the raw KTAP
+                                     matching that CASE's REGEX; prints a
+                                     line per skipped case, exits 1 if one
+                                     is not allowed
 
 A missing or unreadable file counts as one error.
 """
@@ -22,6 +28,7 @@ import re
 import sys
 
 RESULT = re.compile(r"^\s*(not )?ok \d+ (.*?)(\s+#.*)?$")
+SKIP = re.compile(r"^\s*ok \d+ (.*?)\s+# SKIP\s*(.*)$")
 
 
 def reasons(ktap_path):
@@ -79,6 +86,42 @@ def caught(doc, ktap_path, regex):
     return 0 if hits else 1
 
 
+def skip_reasons(ktap_path):
+    """Map each skipped case's name to the reason its "# SKIP" gives."""
+    found = {}
+    try:
+        with open(ktap_path, errors="replace") as f:
+            for line in f:
+                m = SKIP.match(line)
+                if m:
+                    found[m.group(1)] = m.group(2).strip()
+    except OSError:
+        pass
+    return found
+
+
+def skips(doc, ktap_path, allowed):
+    if doc is None:
+        print("NOT OK no results to read")
+        return 1
+    why = skip_reasons(ktap_path)
+    bad = 0
+    for case in cases(doc or {}):
+        if case.get("status") != "SKIP":
+            continue
+        name = case.get("name", "?")
+        reason = why.get(name, "")
+        regex = allowed.get(name)
+        if regex is not None and re.search(regex, reason):
+            print("ok     %s: SKIP, %s" % (name, reason))
+        else:
+            bad += 1
+            print("NOT OK %s: SKIP (%s), %s" % (name, reason or "no reason",
+                  "not a case that may skip" if regex is None
+                  else "not for /%s/" % regex))
+    return 1 if bad else 0
+
+
 def cases(group):
     for case in group.get("test_cases", []):
         yield case
@@ -87,7 +130,8 @@ def cases(group):
 
 
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("counts", "status", "failed", "expect-fail", "caught"):
+    if len(argv) < 3 or argv[1] not in ("counts", "status", "failed", "expect-fail", "caught",
+                                            "skips"):
         sys.stderr.write(__doc__)
         return 2
     try:
@@ -111,6 +155,18 @@ def main(argv):
         for case in cases(doc or {}):
             if case.get("status") not in ("PASS", "SKIP"):
                 print(case.get("name", "?"), case.get("status"))
+    elif argv[1] == "skips":
+        if len(argv) < 4:
+            sys.stderr.write(__doc__)
+            return 2
+        allowed = {}
+        for spec in argv[4:]:
+            name, sep, regex = spec.partition("\t")
+            if not sep:
+                sys.stderr.write("kunit_json.py: skips: not CASE<TAB>REGEX: %r\n" % spec)
+                return 2
+            allowed[name] = regex
+        return skips(doc, argv[3], allowed)
     else:
         if len(argv) < 5:
             sys.stderr.write(__doc__)

@@ -54,6 +54,10 @@ DEFAULT_TREE=6.12.y
 #   TREE_BROKEN             "NAME<TAB>ERE": kunit/<tree>/broken/NAME.patch,
 #                           applied on top of the series, must make a case
 #                           fail with a message matching ERE
+#   TREE_SKIP_OK            "ARCHES<TAB>CASE<TAB>ERE": the cases that may
+#                           skip on ARCHES (comma separated, or all), with
+#                           a "# SKIP" reason matching ERE; any other skip
+#                           fails a patched run (skip_specs)
 #   TREE_CI, TREE_FULL      the steps of scripts/test.sh for the tree in
 #                           the default (CI) tier and in --full, each
 #                           STEP:ARCHES (apply: no arches); "series:all"
@@ -66,6 +70,7 @@ tree_vars() {
 	TREE_ABSENT=()
 	TREE_BASE_EXCEPT=()
 	TREE_BROKEN=()
+	TREE_SKIP_OK=()
 	TREE_CI=()
 	TREE_FULL=()
 	TREE_APT_SUITE=""
@@ -103,6 +108,10 @@ tree_vars() {
 		TREE_BASE_REASON="entries left in the tree"
 		TREE_BASE_EXCEPT=("no injection")
 		TREE_SWEEP_CASE="each allocation in turn"
+		# Where fault injection is not set up (at boot, under kunit.py)
+		# the sweep's failures all land on sleeping allocations, which
+		# it exempts.
+		TREE_SKIP_OK=($'all\teach allocation in turn\tsleeping allocations are exempt')
 		# mm/swapfile.c of 6.12 also reports entries of unused swap.
 		TREE_SPLAT_RE='Unused swap (file|offset) entry'
 		TREE_BROKEN=($'charge-leak\tpages of commit charge not given back'
@@ -141,6 +150,7 @@ tree_vars() {
 		TREE_BASE_EXCEPT=("no injection" "no VMA copied"
 				  "no VMA copied, the first at address 0")
 		TREE_SWEEP_CASE="each allocation in turn"
+		TREE_SKIP_OK=($'all\teach allocation in turn\tsleeping allocations are exempt')
 		TREE_DEBCONFIG_PKG=linux-config-7.3
 		TREE_DEBCONFIG_TARGETS=(mm/ kernel/fork.o kernel/events/ lib/kunit/)
 		TREE_DEBCONFIG_SUITE=trixie-backports
@@ -255,4 +265,18 @@ tree_fragment() {
 	else
 		mv "$dest.tmp" "$dest"
 	fi
+}
+
+# skip_specs ARCH: SKIP_SPECS, the "CASE<TAB>ERE" words of TREE_SKIP_OK that
+# hold on ARCH (the arguments of kunit_json.py skips).
+skip_specs() {
+	local arch="$1" entry arches rest
+
+	SKIP_SPECS=()
+	for entry in "${TREE_SKIP_OK[@]}"; do
+		arches="${entry%%$'\t'*}"
+		rest="${entry#*$'\t'}"
+		[[ "$arches" == all || ",$arches," == *",$arch,"* ]] && SKIP_SPECS+=("$rest")
+	done
+	return 0
 }
