@@ -29,11 +29,11 @@ Apply patches/<tree>/ onto the tree's pinned base in the work tree
   - after every patch: the kernel builds for each --arch (tinyconfig +
     scripts/configs/check.config + the tree's suite symbol, one build
     directory per arch, reused, ccache) and tools/testing/vma builds and
-    passes; with --per-patch objects, the whole kernel is built for the
-    complete series only, and every earlier patch builds the objects of
-    the C files the series touches that this kernel contains (a header
-    change is then compiled only in those files, and a link error of an
-    earlier patch is not seen);
+    passes; with --per-patch objects, every patch builds only the objects
+    of the C files the complete series touches (those that exist at that
+    patch): a header change is then compiled only in those files, and no
+    link error is seen (test.sh's default tier links the complete series
+    in its kunit and qemu steps);
   - the complete series builds for a !MMU kernel (riscv nommu_virt_defconfig);
   - scripts/kernel-doc -none is silent on every file the series touches, and
     the functions of the tree table have kernel-doc;
@@ -50,8 +50,8 @@ Options:
       --no-nommu      skip the !MMU build
       --last-only     build and test only the complete series, not every patch
       --per-patch MODE
-                      what every patch but the last builds: kernel (the
-                      whole kernel) or objects (see above) (default: kernel)
+                      what every patch builds: kernel (the whole kernel)
+                      or objects (see above) (default: kernel)
   -j, --jobs N        make -j (default: $(nproc))
       --no-install    never run apt-get, only say what is missing
   -h, --help          show this help
@@ -126,26 +126,23 @@ kernel_doc_function() {
 	! grep -qE '^[^ ]+:[0-9]+: warning:' <<<"$out"
 }
 
-# series_objects ARCH: set OBJS to the objects of the C files the series
-# touches (tools/ aside) that the build directory of ARCH holds, after the
-# kernel of the complete series was built there.
+# series_objects: set OBJS to the objects of the C files the complete
+# series touches (tools/ aside).  Every one of them must build with
+# check.config: one it leaves out fails its build ("no rule to make"),
+# never drops out of the check unseen.
 series_objects() {
-	local out f
+	local f
 
-	out=$(build_dir "$1")
 	OBJS=()
 	while IFS= read -r f; do
-		[[ -f "$out/${f%.c}.o" ]] && OBJS+=("${f%.c}.o")
+		OBJS+=("${f%.c}.o")
 	done < <(git -C "$TREE_DIR" diff --name-only "$BASE_REF" "${COMMITS[-1]}" -- '*.c' | grep -v '^tools/')
-	[[ ${#OBJS[@]} -gt 0 ]] || die "the $1 kernel of the series holds no object of the C files it touches"
+	[[ ${#OBJS[@]} -gt 0 ]] || die "the series of $TREE touches no C file outside tools/"
 }
 
-# The objects of the touched files per arch (series_objects), space
-# separated.
-declare -A OBJS_OF=()
-
 # build_commit C ARCH MODE: check out C and build it for ARCH: the whole
-# kernel (MODE kernel) or the objects of OBJS_OF[ARCH] whose source exists.
+# kernel (MODE kernel) or the objects of OBJS (series_objects) whose
+# source exists at C.
 build_commit() {
 	local c="$1" a="$2" mode="$3" i short objs=() o
 
@@ -158,7 +155,7 @@ build_commit() {
 		check "build $a after $short" "build-$a-$short" check_build "$a" "$short"
 		return 0
 	fi
-	for o in ${OBJS_OF[$a]}; do
+	for o in "${OBJS[@]}"; do
 		[[ -f "$TREE_DIR/${o%.o}.c" ]] && objs+=("$o")
 	done
 	# Nothing of it exists yet: configure and prepare at least.
@@ -217,28 +214,14 @@ main() {
 
 	mapfile -t COMMITS < <(git -C "$TREE_DIR" rev-list --reverse "$BASE_REF..HEAD")
 	[[ $last_only -eq 0 ]] || COMMITS=("${COMMITS[-1]}")
-	# objects: the kernel of the complete series first; what it holds of
-	# the touched files is what the earlier patches build.
-	if [[ "$per_patch" == objects ]]; then
-		for a in "${ARCHES[@]}"; do
-			printf '%s: the whole series, %s, first: its objects are what every patch builds\n' \
-				"$PROG" "$a" >&2
-			build_commit "${COMMITS[-1]}" "$a" kernel
-			series_objects "$a"
-			OBJS_OF[$a]="${OBJS[*]}"
-		done
-	fi
+	[[ "$per_patch" == kernel ]] || series_objects
 	for c in "${COMMITS[@]}"; do
 		git -C "$TREE_DIR" checkout -q --detach "$c"
 		short=$(printf '%04d' "$(git -C "$TREE_DIR" rev-list --count "$BASE_REF..$c")")
 		subj=$(git -C "$TREE_DIR" log -1 --format=%s "$c")
 		printf '%s: at patch %s: %s\n' "$PROG" "$short" "$subj" >&2
 		for a in "${ARCHES[@]}"; do
-			if [[ "$per_patch" == kernel ]]; then
-				build_commit "$c" "$a" kernel
-			elif [[ "$c" != "${COMMITS[-1]}" ]]; then
-				build_commit "$c" "$a" objects
-			fi
+			build_commit "$c" "$a" "$per_patch"
 		done
 		check "tools/testing/vma after $short" "vma-$short" vma_tests
 	done

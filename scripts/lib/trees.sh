@@ -122,7 +122,7 @@ tree_vars() {
 		TREE_DEBCONFIG_PKG=linux-config-6.12
 		TREE_DEBCONFIG_SUITE=bookworm-security
 		TREE_DEBCONFIG_MIRROR=http://deb.debian.org/debian-security
-		TREE_CI=(apply series:x86_64 kunit:x86_64 qemu:x86_64)
+		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64 qemu:x86_64)
 		TREE_FULL=(apply series:all kunit:all kunit-base:all kunit-broken:x86_64
 			   qemu:all qemu-base:all walk:all class:x86_64 debian:all selftests:all stress:all)
 		;;
