@@ -1386,27 +1386,63 @@ struct walk_state {
 
 static struct walk_state *walk;
 
-/* Read what a process's page tables say: smaps, numa_maps, pagemap. */
-static void read_proc_of(int pid)
+/*
+ * Read what a process's page tables say: smaps, numa_maps, pagemap.  Any
+ * other process may exit under the reader (the files vanish, read empty or
+ * fail with ESRCH), but @parent, the one forking with failures, lives
+ * throughout: each of its files must read, start with the address of a
+ * VMA, and its pagemap reads must be whole.  Returns -1 for an error.
+ */
+static int read_proc_of(int pid, int parent)
 {
 	static char buf[262144];
 	unsigned long addr[] = { BASE, BASE + 8 * SLOT, BASE + 11 * SLOT, HUGE_SHARED_AT };
+	static const char *const files[] = { "smaps", "numa_maps" };
+	unsigned long start, end;
 	char path[64];
-	size_t i;
-	int fd;
+	int bad = 0, fd;
+	size_t i, len;
+	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
-	read_file(path, buf, sizeof(buf));
-	snprintf(path, sizeof(path), "/proc/%d/numa_maps", pid);
-	read_file(path, buf, sizeof(buf));
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", pid, files[i]);
+		errno = 0;
+		len = read_file(path, buf, sizeof(buf));
+		if (!parent) {
+			bad |= !len && errno && errno != ENOENT && errno != ESRCH;
+			continue;
+		}
+		/* smaps: "start-end perms ...", numa_maps: "start policy ..." */
+		if (i == 0)
+			bad |= sscanf(buf, "%lx-%lx ", &start, &end) != 2 || start >= end;
+		else
+			bad |= sscanf(buf, "%lx ", &start) != 1;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
-		return;
-	for (i = 0; i < sizeof(addr) / sizeof(addr[0]); i++)
-		if (pread(fd, buf, 16 * 8, (off_t)(addr[i] / PAGE * 8)) < 0)
-			break;
+		return parent || (errno != ENOENT && errno != ESRCH) || bad ? -1 : 0;
+	for (i = 0; i < sizeof(addr) / sizeof(addr[0]); i++) {
+		n = pread(fd, buf, 16 * 8, (off_t)(addr[i] / PAGE * 8));
+		if (n == 16 * 8)
+			continue;
+		bad |= parent || (n < 0 && errno != ESRCH);
+		break;
+	}
 	close(fd);
+	return bad ? -1 : 0;
+}
+
+/*
+ * Full scans of ksmd and khugepaged, which walk every mm they know of; -1
+ * when a counter cannot be read.
+ */
+static long scans(void)
+{
+	long ksm = read_long(KSM "full_scans");
+	long khugepaged = read_long("/sys/kernel/mm/transparent_hugepage/khugepaged/full_scans");
+
+	return ksm < 0 || khugepaged < 0 ? -1 : ksm + khugepaged;
 }
 
 /* Bytes of the parent that the pageout walker asks for each time. */
@@ -1443,7 +1479,8 @@ static int walk_once(enum walker w, int pidfd, const struct iovec *iov, int nr_i
 			return -1;
 		while ((d = readdir(dir)))
 			if (d->d_name[0] >= '1' && d->d_name[0] <= '9')
-				read_proc_of(atoi(d->d_name));
+				err |= read_proc_of(atoi(d->d_name),
+						    atoi(d->d_name) == getppid()) != 0;
 		closedir(dir);
 		break;
 	case W_COMPACT:
@@ -1451,27 +1488,23 @@ static int walk_once(enum walker w, int pidfd, const struct iovec *iov, int nr_i
 		usleep(10000);
 		break;
 	case W_KSM:
-		/* Kernel threads: the walker counts their full scans. */
+		/*
+		 * Kernel threads: the walker counts their full scans, and an
+		 * error when their counters cannot be read.
+		 */
 		usleep(10000);
-		return 0;
+		return scans() < 0 ? -1 : 0;
 	default:
 		return -1;
 	}
 	return err ? -1 : 0;
 }
 
-/* Full scans of ksmd and khugepaged, which walk every mm they know of. */
-static unsigned long scans(void)
-{
-	return read_long(KSM "full_scans") +
-	       read_long("/sys/kernel/mm/transparent_hugepage/khugepaged/full_scans");
-}
-
 static void walker(enum walker w)
 {
 	struct iovec iov[sizeof(regions) / sizeof(regions[0])];
 	int i, nr_iov = 0, pidfd = -1;
-	unsigned long base = 0;
+	long base = 0, scanned;
 
 	srand(getpid());
 	/*
@@ -1502,13 +1535,19 @@ static void walker(enum walker w)
 		put("/sys/kernel/mm/transparent_hugepage/khugepaged/alloc_sleep_millisecs", "1");
 		put(KSM "run", "1");
 		base = scans();
+		if (base < 0) {
+			walk->errors[w]++;
+			base = 0;
+		}
 	}
 	while (!__atomic_load_n(&walk->stop, __ATOMIC_SEQ_CST)) {
 		if (walk_once(w, pidfd, iov, nr_iov))
 			walk->errors[w]++;
-		if (w == W_KSM)
-			walk->iterations[w] = scans() - base;
-		else
+		if (w == W_KSM) {
+			scanned = scans();
+			if (scanned >= 0)
+				walk->iterations[w] = scanned - base;
+		} else
 			walk->iterations[w]++;
 	}
 	if (w == W_KSM) {
