@@ -106,6 +106,12 @@ race() {
 	TIMEOUT=$((seconds + BOOT_SLACK)) run_guest "$dir" "$ARCH $VARIANT race" "${cmd[@]}"
 }
 
+# first_splat_on CONSOLE: CONSOLE from the first splat line after
+# race-begin on; nothing when there is none.
+first_splat_on() {
+	RE="$SPLAT_RE" awk '/forkfix: race-begin/ { b = 1 } b && !s && $0 ~ ENVIRON["RE"] { s = 1 } s' "$1"
+}
+
 # parse DIR: read DIR/console.log into R_* (times from the console's time
 # stamps; counters from the last progress or end line); DIR/console.txt is
 # the console without carriage returns.
@@ -123,9 +129,10 @@ parse() {
 			[[ "$line" =~ ^\[\ *([0-9.]+)\]\ *(.*)$ ]] || die "internal: no time stamp in: $line"
 			R_SPLAT="${BASH_REMATCH[1]}"
 			R_SPLAT_LINE="${BASH_REMATCH[2]}"
-			# Where the first splat hit: its first kernel RIP (unuse_mm()
-			# is inlined into the swapoff syscall).
-			R_SITE=$(sed -n '/forkfix: race-begin/,$p' "$console" |
+			# Where the first splat hit: the first kernel RIP from
+			# its line on (unuse_mm() is inlined into the swapoff
+			# syscall).
+			R_SITE=$(first_splat_on "$console" |
 				sed -n 's/.*RIP: 0010:\([A-Za-z0-9_.]*\).*/\1/p; s/.*pc : \([A-Za-z0-9_.]*\).*/\1/p' |
 				head -n1)
 			R_SITE="${R_SITE:--}"
