@@ -47,7 +47,9 @@ suite, boot it under QEMU (TCG, two NUMA nodes, 8 huge pages) and check:
     after every failed fork the parent's bytes, maps, smaps or pagemap,
     numa_maps, meminfo, KSM and memcg counters are as before and its
     userfaultfd and uprobe still work; the child's copy is checked after
-    every fork that succeeded;
+    every fork that succeeded; each sweep runs in a memcg of its own,
+    which must hold at most 32 pages once removed (and RCU has settled):
+    a page leaked per failed fork is past that;
   - walkers (swapoff, MADV_PAGEOUT, uprobe registration, /proc readers,
     compaction, ksmd and khugepaged) while forks fail, --walk-seconds
     long: each walked while forks failed, without errors;
@@ -75,7 +77,7 @@ Options:
       --base          run the base plus the test patches (negative control)
       --broken NAME   run the series plus kunit/<tree>/broken/NAME.patch, a
                       deliberately broken teardown (6.12.y: charge-leak,
-                      rss-left, map-count-kept): must fail
+                      rss-left, map-count-kept, page-leak): must fail
   -j, --jobs N        make -j (default: $(nproc))
   -r, --results DIR   results directory
                       (default: $CACHE_DIR/results/qemu-<tree>-<variant>-<time>)
@@ -151,6 +153,7 @@ check_results() {
 	sweep=$(grep -a -o 'forkfix: sweep points=.*' "$console" | tail -n1 || true)
 	RESULT_POINTS=$(sed -n 's/.*points=\([0-9]*\).*/\1/p' <<<"$sweep")
 	RESULT_FORK_FAILED=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$sweep")
+	RESULT_MEMCG_LEFT=$(sed -n 's/.* memcg-left=\(-\{0,1\}[0-9]*\).*/\1/p' <<<"$sweep")
 	RESULT_ABSORBED=$(sed -n 's/.*absorbed=\([0-9]*\).*/\1/p' <<<"$sweep")
 	RESULT_COMPLETE=$(sed -n 's/.*complete=\([0-9]*\).*/\1/p' <<<"$sweep")
 	check_kinds "$console" "$dir/kinds.txt"
@@ -188,6 +191,8 @@ check_results() {
 	[[ "$RESULT_SWEEP_CASE" == PASS ]] ||
 		problems+=("KUnit '$TREE_SWEEP_CASE' from debugfs: $RESULT_SWEEP_CASE, not PASS")
 	[[ $SWEEP -eq 0 || "${RESULT_COMPLETE:-0}" == 1 ]] || problems+=("fork sweep incomplete")
+	[[ $SWEEP -eq 0 || "${RESULT_MEMCG_LEFT:--1}" -ge 0 ]] ||
+		problems+=("fork sweep: no charge left in its memcg reported")
 	[[ -n "$RESULT_SETUP" ]] || problems+=("no setup line: swap, memcg, uprobe, NUMA not set up")
 	[[ "$RESULT_SETUP" != *"uprobe off"* ]] || problems+=("the uprobe is not on")
 	[[ "$RESULT_SETUP" != *"nodes 1,"* ]] || problems+=("only one NUMA node")
@@ -284,8 +289,8 @@ json_arch() {
 		"${RESULT_KUNIT_COUNTS[@]:0:4}"
 	printf '     "kunit_debugfs": {"passed": %d, "failed": %d, "skipped": %d, "errors": %d, "sweep_case": "%s"},\n' \
 		"${RESULT_KUNIT_COUNTS[@]:4:4}" "$RESULT_SWEEP_CASE"
-	printf '     "fork_sweep": {"points": %d, "failed_forks": %d, "absorbed": %d, "complete": %s},\n' \
-		"${RESULT_POINTS:-0}" "${RESULT_FORK_FAILED:-0}" "${RESULT_ABSORBED:-0}" \
+	printf '     "fork_sweep": {"points": %d, "failed_forks": %d, "absorbed": %d, "memcg_left": %d, "complete": %s},\n' \
+		"${RESULT_POINTS:-0}" "${RESULT_FORK_FAILED:-0}" "${RESULT_ABSORBED:-0}" "${RESULT_MEMCG_LEFT:--1}" \
 		"$([[ "${RESULT_COMPLETE:-0}" == 1 ]] && echo true || echo false)"
 	printf '     "kind_sweeps": {%s},\n' "$RESULT_KINDS_JSON"
 	printf '     "walkers": {"seconds": %d, "forks": %d, "failed_forks": %d, "walkers": {%s}},\n' \
@@ -353,9 +358,9 @@ run_arch() {
 	label="$status"
 	[[ "$VARIANT" == patched ]] || label=${VARIANT%%:*}
 	label=${label^^}
-	printf '%-4s  %s %s %s: boot: %s | debugfs: %s, sweep case %s | fork sweep: %s points, %s failed forks | %s kind sweeps: %s points, %s failed forks | walkers %ss: %s forks, %s failed | splats %s | leaks %s | %s\n' \
+	printf '%-4s  %s %s %s: boot: %s | debugfs: %s, sweep case %s | fork sweep: %s points, %s failed forks, memcg left %s B | %s kind sweeps: %s points, %s failed forks | walkers %ss: %s forks, %s failed | splats %s | leaks %s | %s\n' \
 		"$label" "$TREE" "$VARIANT" "$ARCH" "$RESULT_BOOT" "$RESULT_RERUN" "$RESULT_SWEEP_CASE" \
-		"${RESULT_POINTS:-?}" "${RESULT_FORK_FAILED:-?}" \
+		"${RESULT_POINTS:-?}" "${RESULT_FORK_FAILED:-?}" "${RESULT_MEMCG_LEFT:-?}" \
 		"$([[ $KINDS -eq 1 ]] && echo $((${#DISTRO_KINDS[@]} - ${#RESULT_KINDS_BAD[@]})) || echo no)" \
 		"$RESULT_KINDS_POINTS" "$RESULT_KINDS_FAILED" \
 		"$WALK_SECONDS" "${RESULT_WALK_FORKS:-0}" "${RESULT_WALK_FAILED:-0}" \

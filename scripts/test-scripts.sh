@@ -53,6 +53,11 @@ problem, and leaves nothing half-done:
     skip the tree table does not allow, or a failed case; the negative
     control passes, and fails with a teardown case passing or failing for
     another reason;
+  - test.sh's judge of a broken variant of the guest's checks: a console
+    failing the targeted check passes, one failing another check or none
+    fails;
+  - selftests_results.py's kmemleak judge on made-up results: an object
+    the base does not leak fails the series, even when the counts match;
   - test.sh's judge of the negative control on a real qemu-base console:
     it passes, and fails with a teardown case passing at boot or in the
     debugfs rerun, or the rerun failing for another reason;
@@ -757,6 +762,67 @@ test_base_judge() {
 	done
 }
 
+# selftests_results.py's kmemleak judge on made-up results: the series
+# may leak only objects the base leaks too, compared by size and
+# allocation site, not by count.
+test_selftests_leaks() {
+	local d="$TMP/stleaks" c name base series want out
+	local a='"64 kmem_cache_alloc_noprof<vm_area_dup<dup_mmap<copy_process"'
+	local b='"64 __kmalloc_noprof<anon_vma_fork<dup_mmap<copy_process"'
+	local -a cases
+
+	# name|base objects|series objects|expected status (0 pass)
+	cases=("the same object on both|$a|$a|0"
+	       "none on either|||0"
+	       "another object with the series, as many as the base's|$a|$b|1"
+	       "one more object with the series|$a|$a,$b|1")
+	for c in "${cases[@]}"; do
+		IFS='|' read -r name base series want <<<"$c"
+		rm -rf "$d"
+		mkdir -p "$d/base/x86_64" "$d/patched/x86_64"
+		printf '{"runs": [], "splats": [], "done": true, "kmemleak": %d, "kmemleak_objects": [%s]}\n' \
+			"$(awk -F, '{ print NF }' <<<"$base")" "$base" >"$d/base/x86_64/results.json"
+		printf '{"runs": [], "splats": [], "done": true, "kmemleak": %d, "kmemleak_objects": [%s]}\n' \
+			"$(awk -F, '{ print NF }' <<<"$series")" "$series" >"$d/patched/x86_64/results.json"
+		out=$(python3 "$LIB/selftests_results.py" judge "$d" 6.12.y x86_64 base,patched "" 2>&1 |
+			grep -m1 'kmemleak objects with the series' || true)
+		report "selftests_results.py kmemleak judge, $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
+			"$([[ "$out" == "$([[ $want == 0 ]] && echo PASS || echo FAIL) "* ]] && echo 0 || echo 1)" "${out:-no kmemleak line}"
+	done
+}
+
+# test.sh's judge of a broken variant of the guest's checks
+# (check_broken_caught): the run must have failed on the check the
+# variant targets, not on another one, and a missing console fails.
+test_broken_judge() {
+	local d="$TMP/brjudge" c name line want rc ere
+	local -a cases
+
+	tree_vars 6.12.y
+	ere="${TREE_QEMU_BROKEN[0]#*$'\t'}"
+	# name|the FAIL line of the console (empty: no console)|expected status
+	cases=("caught by the memcg check|forkfix: FAIL fork-sweep: all kinds: the memcg of the sweep is still charged 1228800 bytes once removed (at most 131072)|0"
+	       "failed on another check only|forkfix: FAIL walkers: no fork failed|1"
+	       "no console||1")
+	for c in "${cases[@]}"; do
+		IFS='|' read -r name line want <<<"$c"
+		rm -rf "$d"
+		mkdir -p "$d/x86_64"
+		[[ -z "$line" ]] || printf '[   12.000000] forkfix: sweep points=1\r\n%s\r\n' "$line" >"$d/x86_64/console.log"
+		rc=0
+		(
+			# shellcheck source=scripts/test.sh
+			source "$REPO_DIR/scripts/test.sh"
+			tree_vars 6.12.y
+			PASSED=0 FAILED=0
+			check_broken_caught "6.12.y qemu-broken page-leak" "$d" x86_64 "$ere"
+			[[ $PASSED -eq 1 && $FAILED -eq 0 ]]
+		) >"$TMP/out" 2>&1 || rc=1
+		report "test.sh broken-variant judge, $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
+			"$([[ $rc == "$want" ]] && echo 0 || echo 1)" "$(grep -m1 -E '^(PASS|FAIL) ' "$TMP/out" || true)"
+	done
+}
+
 # fake_stress_console DIR ENOMEM MISSED SPLAT: a console and plan of
 # scripts/stress-ng.sh for one variant and arch in DIR: two groups of one
 # stressor each, both phases, ENOMEM copy_process() errors in the inject
@@ -878,7 +944,7 @@ test_hang() {
 # ones last.
 ALL_TESTS=(options shellcheck check_propagates check_judges missing_version private_apt
 	   pin_gone repin missing_qemu apply_detects trailers_detects post_resigns
-	   stress_judge splat_re qemu_judge kunit_judge base_judge)
+	   stress_judge splat_re qemu_judge kunit_judge base_judge broken_judge selftests_leaks)
 SLOW_TESTS=(bad_patch hang)
 
 main() {

@@ -11,7 +11,7 @@ PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
-STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,walk,class,debian,selftests,stress"
+STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,qemu-broken,walk,class,debian,selftests,stress"
 # The walker phase of the walk step, per arch (the qemu step runs the default).
 LONG_WALK_SECONDS=600
 
@@ -56,6 +56,10 @@ STEP:ARCHES:
   qemu-base     ./run-qemu.sh --base --no-kinds: must exit non-zero, and every teardown
                 case must fail for the tree's reason, at boot and from debugfs;
                 the base's sweeps and walkers are reported
+  qemu-broken   ./run-qemu.sh --broken NAME --no-kinds for each broken
+                variant of the guest's checks in the tree table (6.12.y:
+                page-leak, a charged page leaked per failed fork): must exit
+                non-zero, with init failing the check the variant targets
   walk          ./run-qemu.sh --walk-seconds $LONG_WALK_SECONDS: the same with the walkers
                 racing failed forks for $LONG_WALK_SECONDS s per arch
   selftests     scripts/mm-selftests.sh: the kernel's mm selftests in the
@@ -135,9 +139,26 @@ check_base_failures() {
 	done
 }
 
+# check_broken_caught NAME RESULTS ARCHES ERE: a broken variant's run must
+# have failed because init's check failed with a message matching ERE, on
+# every arch, not for another reason alone.
+check_broken_caught() {
+	local name="$1" results="$2" ere="$4" arch console line
+
+	parse_arches "$3"
+	for arch in "${ARCHES[@]}"; do
+		console="$results/$arch/console.log"
+		line=""
+		[[ ! -r "$console" ]] ||
+			line=$(sed -n 's/^.*forkfix: FAIL //p' "$console" | tr -d '\r' | { grep -a -m1 -E -e "$ere" || [[ $? -eq 1 ]]; })
+		report "$name: $arch: caught by init's check /$ere/" "$([[ -n "$line" ]] && echo 0 || echo 1)" \
+			"${line:-no such FAIL line in ${console}}"
+	done
+}
+
 run_tree() {
 	local tree="$1" steps="$2" full="$3" entry s arches results series_opts=() plan=()
-	local qemu_opts=()
+	local qemu_opts=() b name
 
 	tree_vars "$tree"
 	if [[ $full -eq 1 ]]; then
@@ -192,6 +213,16 @@ run_tree() {
 			step "$tree qemu-base" fail "$REPO_DIR/run-qemu.sh" --tree "$tree" --base \
 				--arch "$arches" --no-kinds --results "$results"
 			check_base_failures "$tree qemu-base" "$results" "$arches"
+			;;
+		qemu-broken)
+			for b in "${TREE_QEMU_BROKEN[@]}"; do
+				name="${b%%$'\t'*}"
+				results="$CACHE_DIR/results/test-qemu-$tree-broken-$name"
+				rm -rf "${results:?}"
+				step "$tree qemu-broken $name" fail "$REPO_DIR/run-qemu.sh" --tree "$tree" \
+					--broken "$name" --arch "$arches" --no-kinds --results "$results"
+				check_broken_caught "$tree qemu-broken $name" "$results" "$arches" "${b#*$'\t'}"
+			done
 			;;
 		walk)
 			step "$tree walk" pass "$REPO_DIR/run-qemu.sh" --tree "$tree" --arch "$arches" \

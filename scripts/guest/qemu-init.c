@@ -66,8 +66,18 @@
 #define TRACING		"/sys/kernel/tracing"
 #define KSM		"/sys/kernel/mm/ksm/"
 #define MEMCG		"/sys/fs/cgroup/forkfix"
-/* memory.max of the memcg the sweeps run in. */
+/* Init's memcg between the sweeps, and the one of each sweep: both in MEMCG. */
+#define MEMCG_IDLE	MEMCG "/idle"
+#define MEMCG_SWEEP	MEMCG "/sweep"
+/* memory.max of MEMCG, over init and its sweeps. */
 #define MEMCG_MAX	(256UL << 20)
+/*
+ * What a sweep's memcg may still hold, once it is gone and RCU has freed
+ * what it held back: what per-CPU caches keep of the sweep's tasks (their
+ * number does not grow with the forks).  Each sweep has dozens of forks
+ * that fail in dup_mmap(), so one page left by each is past this.
+ */
+#define SWEEP_LEFT_MAX	(32 * PAGE)
 /*
  * How far memory.current may move across a failed fork that freed all it
  * charged: the per-CPU charge stocks (64 pages on each of the 2 CPUs), the
@@ -698,7 +708,20 @@ static void ksm_merge(const struct region *r)
 		say("ksm: %ld kB merged, pages_sharing %ld", ksm, read_long(KSM "pages_sharing"));
 }
 
-/* The sweeps run in a memcg with a limit: init moves itself there. */
+/* Move init into the memcg of @dir. */
+static int memcg_enter(const char *dir)
+{
+	char path[96], buf[32];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(buf, sizeof(buf), "%d", getpid());
+	return put(path, buf);
+}
+
+/*
+ * The sweeps run in a memcg with a limit, MEMCG: init lives in its child
+ * MEMCG_IDLE, and moves to a new child MEMCG_SWEEP for each sweep.
+ */
 static void memcg_setup(void)
 {
 	char buf[32];
@@ -717,8 +740,67 @@ static void memcg_setup(void)
 	}
 	snprintf(buf, sizeof(buf), "%lu", MEMCG_MAX);
 	put(MEMCG "/memory.max", buf);
-	snprintf(buf, sizeof(buf), "%d", getpid());
-	put(MEMCG "/cgroup.procs", buf);
+	/* MEMCG holds no task itself: its children get the controller. */
+	if (put(MEMCG "/cgroup.subtree_control", "+memory"))
+		return;
+	if (mkdir(MEMCG_IDLE, 0755) && errno != EEXIST) {
+		fail("mkdir " MEMCG_IDLE ": %s", strerror(errno));
+		return;
+	}
+	memcg_enter(MEMCG_IDLE);
+}
+
+/* A sweep starts: init moves to a memcg of its own, new. */
+static void sweep_memcg_begin(void)
+{
+	if (mkdir(MEMCG_SWEEP, 0755)) {
+		fail("mkdir " MEMCG_SWEEP ": %s", strerror(errno));
+		return;
+	}
+	memcg_enter(MEMCG_SWEEP);
+}
+
+/* MEMCG's charge beyond MEMCG_IDLE's: what the sweep's memcg still holds. */
+static long sweep_left(void)
+{
+	long all = read_long(MEMCG "/memory.current");
+	long idle = read_long(MEMCG_IDLE "/memory.current");
+
+	return all < 0 || idle < 0 ? -1 : all - idle;
+}
+
+/*
+ * A sweep ends: init goes back to MEMCG_IDLE and the sweep's memcg is
+ * removed, which gives back its per-CPU charge stocks.  Every task of the
+ * sweep has been reaped, so what the removed memcg is still charged for
+ * is what the sweep's forks left behind, and what RCU has yet to free (it
+ * gets up to 5 s).  The page counters of MEMCG and MEMCG_IDLE both hold
+ * MEMCG_IDLE's stock: their difference is exact.  Returns the bytes left.
+ */
+static long sweep_memcg_end(const char *what)
+{
+	long left;
+	int tries;
+
+	if (memcg_enter(MEMCG_IDLE))
+		return -1;
+	for (tries = 0; rmdir(MEMCG_SWEEP) && tries < 50; tries++)
+		usleep(100000);
+	if (tries == 50) {
+		fail("%s: rmdir " MEMCG_SWEEP ": %s", what, strerror(errno));
+		return -1;
+	}
+	left = sweep_left();
+	for (tries = 0; tries < 25 && left > (long)SWEEP_LEFT_MAX; tries++) {
+		usleep(200000);
+		left = sweep_left();
+	}
+	if (left < 0)
+		fail("%s: cannot read memory.current of " MEMCG " and " MEMCG_IDLE, what);
+	else if (left > (long)SWEEP_LEFT_MAX)
+		fail("%s: the memcg of the sweep is still charged %ld bytes once removed (at most %lu)",
+		     what, left, SWEEP_LEFT_MAX);
+	return left;
 }
 
 static int mbind_node1(void *addr, size_t len)
@@ -1194,7 +1276,7 @@ static int fork_sweep(const char *kind)
 	int swapped = 0, event_failed = 0, tries;
 	static struct snapshot was, is;
 	const struct region *sw = NULL;
-	long memcg_start, memcg_end;
+	long memcg_start, memcg_end, memcg_left;
 	unsigned long events;
 	char buf[32], what[64];
 	ssize_t len;
@@ -1222,6 +1304,7 @@ static int fork_sweep(const char *kind)
 	for (n = 0; n < nr_regions; n++)
 		if (regions[n].kind == SWAPPED)
 			all_swapped(&regions[n]);
+	sweep_memcg_begin();
 	memcg_start = read_long(MEMCG "/memory.current");
 	memcg_max_moved = 0;
 	for (n = 0; n < nr_regions; n++)
@@ -1324,11 +1407,13 @@ static int fork_sweep(const char *kind)
 	if (!kind && memcg_end - memcg_start > (long)MEMCG_SLACK)
 		fail("fork-sweep: %s: memory.current grew by %ld bytes over the sweep (slack %lu)",
 		     kind ?: "all kinds", memcg_end - memcg_start, MEMCG_SLACK);
+	snprintf(what, sizeof(what), "fork-sweep: %s", kind ?: "all kinds");
+	memcg_left = sweep_memcg_end(what);
 	snprintf(what, sizeof(what), "kind-sweep kind=%s ", kind ?: "");
-	say("%spoints=%d failed=%d absorbed=%d complete=%d vmas=%d seconds=%.1f swapped-forks=%d uffd-events-of-failed-forks=%d memcg-start=%ld memcg-end=%ld memcg-max-move=%ld",
+	say("%spoints=%d failed=%d absorbed=%d complete=%d vmas=%d seconds=%.1f swapped-forks=%d uffd-events-of-failed-forks=%d memcg-start=%ld memcg-end=%ld memcg-max-move=%ld memcg-left=%ld",
 	    kind ? what : "sweep ", complete ? n - 1 : n, failed, absorbed, complete,
 	    nr_regions, now() - t, swapped, event_failed, memcg_start, memcg_end,
-	    memcg_max_moved);
+	    memcg_max_moved, memcg_left);
 	return complete ? n - 1 : n;
 }
 
