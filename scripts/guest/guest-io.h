@@ -128,7 +128,8 @@ static inline int wait_group(pid_t child, double start, double seconds,
 }
 
 /*
- * Two kmemleak scans (an object must be seen unreferenced twice), its
+ * Two kmemleak scans, 6 s apart (an object must be seen unreferenced
+ * twice, and be older than 5 s), its
  * report on the console, "forkfix: kmemleak objects=<n>"; returns n, or
  * -1 when kmemleak cannot scan.
  */
@@ -140,7 +141,16 @@ static inline long kmemleak(void)
 	char *p;
 	int fd;
 
-	if (put("/sys/kernel/debug/kmemleak", "scan") || put("/sys/kernel/debug/kmemleak", "scan")) {
+	/*
+	 * kmemleak reports no object younger than 5 s: the first scan sees
+	 * what the last phase left, the second, 6 s on, may report it.
+	 */
+	if (put("/sys/kernel/debug/kmemleak", "scan")) {
+		say("kmemleak: no scan (%s)", strerror(errno));
+		return -1;
+	}
+	sleep(6);
+	if (put("/sys/kernel/debug/kmemleak", "scan")) {
 		say("kmemleak: no scan (%s)", strerror(errno));
 		return -1;
 	}
