@@ -79,7 +79,7 @@ The plans:
 $(for t in "${KNOWN_TREES[@]}"; do plan_text "$t"; done)
 The default tier is CI's and must pass cold within 75 minutes; --full adds
 what repeats a proof of the default tier on another arch or through
-another runner, and the long race of the class evidence (README.md, "Figures", has the measured times).
+another runner, and the long race of the class evidence (docs/test-plan.md and docs/results/ have the measured times).
 Every PASS/FAIL line of the steps counts; the last line is
 "N passed, N failed".  Logs: \$CACHE_DIR/logs/test-<tree>-<step>.log.
 Missing Debian packages are installed when run as root.
