@@ -30,9 +30,9 @@ STRESSNG_MIRROR=http://deb.debian.org/debian
 # The stressors, one instance each, in two groups that run one after the
 # other (mmapfork's children take the free memory between them, and the vm
 # stressor next to them finds none and gives up: exit 3), with sizes a
-# KASAN guest under TCG gets through (64 MiB for mmap did not finish one
-# round in 30 s, 16 MiB neither).  stress-ng 0.15 has no ksm stressor (madvise's advice
-# includes MADV_MERGEABLE; ksmd runs).
+# KASAN guest under TCG gets through a round of in a phase
+# (docs/peer-suites.md has the sizes tried).  stress-ng 0.15 has no ksm
+# stressor (madvise's advice includes MADV_MERGEABLE; ksmd runs).
 STRESS_FORK=(fork vfork clone mmapfork)
 STRESS_MM=(mmap mremap madvise userfaultfd swap vm)
 STRESS_ARGS=(--vm-bytes 64M --mmap-bytes 4M --mremap-bytes 16M --userfaultfd-bytes 16M
