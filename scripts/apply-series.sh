@@ -27,7 +27,7 @@ Options:
       --tree TREE      tree (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
   -o, --work-dir DIR   where to create the work tree
                        (default: \$CACHE_DIR/work/<tree>/series)
-  -n, --upto N         stop after patch N (1-based; default: all)
+      --upto N         stop after patch N (1-based; default: all)
   -p, --pick N[,N...]  apply only these patches, in this order (for example
                        the test patches alone onto the base as a control)
       --none           apply nothing: a work tree of the base only
@@ -43,13 +43,13 @@ EOT
 main() {
 	local work="" upto="" pick="" none=0 quiet=0 opts patch_dir="" n chosen=()
 
-	opts=$(getopt -o ho:n:p:d:q -l help,tree:,work-dir:,upto:,pick:,none,patches:,no-install,quiet \
+	opts=$(getopt -o ho:p:d:q -l help,tree:,work-dir:,upto:,pick:,none,patches:,no-install,quiet \
 		-n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
 		-o | --work-dir) work="$2"; shift 2 ;;
-		-n | --upto) upto="$2"; shift 2 ;;
+		--upto) upto="$2"; shift 2 ;;
 		-p | --pick) pick="$2"; shift 2 ;;
 		--none) none=1; shift ;;
 		-d | --patches) patch_dir="$2"; shift 2 ;;

@@ -38,7 +38,7 @@ directories inside.
 Options:
       --tree TREE     tree (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
   -a, --arch LIST     architectures, comma separated, or all (default: x86_64)
-  -p, --pairs N       base/patched boots per arch, alternating (default: $DEFAULT_PAIRS)
+      --pairs N       base/patched boots per arch, alternating (default: $DEFAULT_PAIRS)
   -j, --jobs N        make -j (default: $(nproc))
   -r, --results DIR   results directory (default: $CACHE_DIR/results/bench-<tree>-<time>)
       --timeout SEC   time limit of one boot (default: $DEFAULT_TIMEOUT)
@@ -102,12 +102,12 @@ main() {
 	PAIRS=$DEFAULT_PAIRS
 	ARCH_OPT=x86_64
 	RESULTS=""
-	opts=$(getopt -o ha:p:j:r: -l help,tree:,arch:,pairs:,jobs:,results:,timeout:,no-install \
+	opts=$(getopt -o ha:j:r: -l help,tree:,arch:,pairs:,jobs:,results:,timeout:,no-install \
 		-n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
 		case "$1" in
-		-p | --pairs) PAIRS="$2"; shift 2 ;;
+		--pairs) PAIRS="$2"; shift 2 ;;
 		-r | --results) RESULTS="$2"; shift 2 ;;
 		-h | --help) usage; exit 0 ;;
 		--) shift; break ;;

@@ -57,7 +57,7 @@ Options:
                          kunit/<tree>/class/)
   -a, --arch LIST        architectures, comma separated, or all
                          (default: x86_64)
-      --variant V        base, series or both (default: both; series alone
+      --variant V        base, patched or both (default: both; patched alone
                          runs --min-seconds)
       --runs N           base runs (default: $DEFAULT_RUNS)
       --run-limit SEC    time limit of one base race (default: $DEFAULT_RUN_LIMIT)
@@ -246,8 +246,8 @@ main() {
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
 	case "$VARIANT_OPT" in
-	base | series | both) ;;
-	*) die "--variant takes base, series or both, not '$VARIANT_OPT'" ;;
+	base | patched | both) ;;
+	*) die "--variant takes base, patched or both, not '$VARIANT_OPT'" ;;
 	esac
 	common_opts_check
 	compgen -G "$TREE_KUNIT_DIR/class/*.patch" >/dev/null ||
@@ -269,7 +269,7 @@ main() {
 		ARCH_DIR="$RESULTS/$ARCH"
 		mkdir -p "$ARCH_DIR"
 		WORST=0
-		[[ "$VARIANT_OPT" == series ]] || run_base
+		[[ "$VARIANT_OPT" == patched ]] || run_base
 		[[ "$VARIANT_OPT" == base ]] || run_series
 	done
 

@@ -162,7 +162,7 @@ test_options() {
 		"$REPO_DIR/scripts/apply-series.sh" --upto two
 	expect_error "export-series.sh without --work-dir" "--work-dir is required" \
 		"$REPO_DIR/scripts/export-series.sh"
-	expect_error "class-race.sh --variant all" "--variant takes base, series or both" \
+	expect_error "class-race.sh --variant all" "--variant takes base, patched or both" \
 		"$REPO_DIR/scripts/class-race.sh" --variant all
 	expect_error "class-race.sh --runs 0" "--runs takes a positive number" \
 		"$REPO_DIR/scripts/class-race.sh" --runs 0
