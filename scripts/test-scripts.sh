@@ -54,6 +54,8 @@ problem, and leaves nothing half-done:
     skip the tree table does not allow, or a failed case; the negative
     control passes, and fails with a teardown case passing or failing for
     another reason;
+  - test.sh's step(): a negative control passes only when its command
+    fails, and the counts of a step's log add up;
   - test.sh's judge of a broken variant of the guest's checks: a console
     failing the targeted check passes, one failing another check or none
     fails;
@@ -825,6 +827,43 @@ test_broken_judge() {
 	done
 }
 
+# test.sh's step(): a negative control's step passes only when its command
+# fails, a normal step only when it succeeds; and the PASS/FAIL lines and
+# "N passed, N failed" of the command's log are added up.
+test_step_inversion() {
+	local c name expect what want out
+	local -a cases
+
+	# name|expected exit (pass/fail)|command|expected verdict
+	cases=("a negative control whose command fails|fail|false|PASS"
+	       "a negative control whose command succeeds|fail|true|FAIL"
+	       "a step whose command fails|pass|false|FAIL"
+	       "a step whose command succeeds|pass|true|PASS")
+	for c in "${cases[@]}"; do
+		IFS='|' read -r name expect what want <<<"$c"
+		out=$(
+			# shellcheck source=scripts/test.sh
+			source "$REPO_DIR/scripts/test.sh"
+			CACHE_DIR="$TMP/step-cache"
+			mkdir -p "$CACHE_DIR/logs"
+			PASSED=0 FAILED=0
+			step "made-up" "$expect" "$what" 2>/dev/null
+		)
+		report "test.sh step(): $name: $want" "$([[ "$out" == "$want "* ]] && echo 0 || echo 1)" "${out:-no line}"
+	done
+	# The counts of a step's log add to the totals.
+	out=$(
+		# shellcheck source=scripts/test.sh
+		source "$REPO_DIR/scripts/test.sh"
+		CACHE_DIR="$TMP/step-cache"
+		PASSED=0 FAILED=0
+		step "counted" pass printf 'PASS  a\nFAIL  b\n3 passed, 1 failed\n' >/dev/null 2>&1
+		echo "$PASSED $FAILED"
+	)
+	report "test.sh step(): a log's \"3 passed, 1 failed\" and the step's own line add up to 4 and 1" \
+		"$([[ "$out" == "4 1" ]] && echo 0 || echo 1)" "got: $out"
+}
+
 # fake_stress_console DIR ENOMEM MISSED SPLAT: a console and plan of
 # scripts/stress-ng.sh for one variant and arch in DIR: two groups of one
 # stressor each, both phases, ENOMEM copy_process() errors in the inject
@@ -946,7 +985,7 @@ test_hang() {
 # ones last.
 ALL_TESTS=(options shellcheck check_propagates check_judges missing_version private_apt
 	   pin_gone repin missing_qemu apply_detects trailers_detects post_resigns
-	   stress_judge splat_re qemu_judge kunit_judge base_judge broken_judge selftests_leaks)
+	   stress_judge splat_re qemu_judge kunit_judge base_judge broken_judge selftests_leaks step_inversion)
 SLOW_TESTS=(bad_patch hang)
 
 main() {
