@@ -637,6 +637,18 @@ test_splat_re() {
 	done
 }
 
+# judge_verdict NAME WANT RC ERE: the line of a judge test: it passes when
+# the judge's status RC is the WANTed one (0 passes, 1 fails); the first
+# line of $TMP/out matching ERE is its detail.
+judge_verdict() {
+	local name="$1" want="$2" rc="$3" ere="$4" detail rc_grep=0
+
+	detail=$(grep -m1 -E -e "$ere" "$TMP/out") || rc_grep=$?
+	[[ $rc_grep -le 1 ]] || die "cannot read the judge's output $TMP/out"
+	report "$name: $([[ $want == 0 ]] && echo passes || echo fails)" \
+		"$([[ $rc == "$want" ]] && echo 0 || echo 1)" "$detail"
+}
+
 # run-qemu.sh's judge (check_results) on the console of a real passing
 # run (x86_64, --no-kinds, kept in scripts/tests/), and on copies of it
 # with one thing broken: a splat that the old scan missed, init's own
@@ -680,8 +692,7 @@ test_qemu_judge() {
 			TREE_DIR="$BASE_DIR" VARIANT=patched ARCH=x86_64 SWEEP=1 KINDS=0 WALK_SECONDS=60
 			check_results "$d/console.log" "$d"
 		) >"$TMP/out" 2>&1 || rc=1
-		report "run-qemu.sh judge, $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
-			"$([[ $rc == "$want" ]] && echo 0 || echo 1)" "$(grep -m1 '\[6\.12\.y patched x86_64\]' "$TMP/out" || true)"
+		judge_verdict "run-qemu.sh judge, $name" "$want" "$rc" '\[6\.12\.y patched x86_64\]'
 	done
 }
 
@@ -724,8 +735,7 @@ test_kunit_judge() {
 			judge "$variant" x86_64 "$d/results.json" "$d/test.log" "${counts[*]}" "$splats"
 			[[ $FAILED -eq 0 ]]
 		) >"$TMP/out" 2>&1 || rc=1
-		report "run-kunit.sh judge, $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
-			"$([[ $rc == "$want" ]] && echo 0 || echo 1)" "$(grep -m1 -E '^(PASS|FAIL) ' "$TMP/out" || true)"
+		judge_verdict "run-kunit.sh judge, $name" "$want" "$rc" '^(PASS|FAIL) '
 	done
 }
 
@@ -761,8 +771,7 @@ test_base_judge() {
 			check_base_failures "6.12.y qemu-base" "$d" x86_64
 			[[ $PASSED -eq 2 && $FAILED -eq 0 ]]
 		) >"$TMP/out" 2>&1 || rc=1
-		report "test.sh negative-control judge, $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
-			"$([[ $rc == "$want" ]] && echo 0 || echo 1)" "$(grep -m1 -E '^FAIL ' "$TMP/out" || true)"
+		judge_verdict "test.sh negative-control judge, $name" "$want" "$rc" '^FAIL '
 	done
 }
 
@@ -822,8 +831,7 @@ test_broken_judge() {
 			check_broken_caught "6.12.y qemu-broken page-leak" "$d" x86_64 "$ere"
 			[[ $PASSED -eq 1 && $FAILED -eq 0 ]]
 		) >"$TMP/out" 2>&1 || rc=1
-		report "test.sh broken-variant judge, $name: $([[ $want == 0 ]] && echo passes || echo fails)" \
-			"$([[ $rc == "$want" ]] && echo 0 || echo 1)" "$(grep -m1 -E '^(PASS|FAIL) ' "$TMP/out" || true)"
+		judge_verdict "test.sh broken-variant judge, $name" "$want" "$rc" '^(PASS|FAIL) '
 	done
 }
 
