@@ -150,7 +150,7 @@ check_results() {
 	RESULT_SWEEP_CASE=$(python3 "$LIB/kunit_json.py" status "$dir/ktap-debugfs.json" "$TREE_SWEEP_CASE")
 	RESULT_KUNIT_COUNTS=("${boot[@]}" "${rerun[@]}")
 
-	sweep=$(grep -a -o 'forkfix: sweep points=.*' "$console" | tail -n1 || true)
+	sweep=$(last_match 'forkfix: sweep points=.*' "$console")
 	RESULT_POINTS=$(sed -n 's/.*points=\([0-9]*\).*/\1/p' <<<"$sweep")
 	RESULT_FORK_FAILED=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$sweep")
 	RESULT_MEMCG_LEFT=$(sed -n 's/.* memcg-left=\(-\{0,1\}[0-9]*\).*/\1/p' <<<"$sweep")
@@ -158,14 +158,14 @@ check_results() {
 	RESULT_COMPLETE=$(sed -n 's/.*complete=\([0-9]*\).*/\1/p' <<<"$sweep")
 	check_kinds "$console" "$dir/kinds.txt"
 	check_walkers "$console" "$dir/walkers.txt"
-	leaks=$(grep -a -o 'forkfix: kmemleak objects=[0-9]*' "$console" | tail -n1 || true)
+	leaks=$(last_match 'forkfix: kmemleak objects=[0-9]*' "$console")
 	RESULT_LEAKS="${leaks##*=}"
 	splats=$(scan_splats "$console" "$dir/splats.txt")
 	RESULT_SPLATS="$splats"
-	RESULT_INIT_FAILS=$(grep -a -c 'forkfix: FAIL' "$console" || true)
+	RESULT_INIT_FAILS=$(count_matches 'forkfix: FAIL' "$console")
 	# init's own count of its failed checks, which a dropped FAIL line
 	# cannot hide.
-	line=$(grep -a -o 'forkfix: done failures=[0-9]*' "$console" | tail -n1 || true)
+	line=$(last_match 'forkfix: done failures=[0-9]*' "$console")
 	RESULT_DONE=0
 	[[ -z "$line" ]] || RESULT_DONE=1
 	RESULT_GUEST_FAILURES="${line##*=}"
@@ -219,7 +219,7 @@ check_results() {
 check_kinds() {
 	local console="$1" table="$2" kind line points failed complete seconds
 
-	RESULT_SETUP=$(grep -a -o 'forkfix: setup: .*' "$console" | tail -n1 || true)
+	RESULT_SETUP=$(last_match 'forkfix: setup: .*' "$console")
 	RESULT_KINDS_BAD=()
 	RESULT_KINDS_POINTS=0
 	RESULT_KINDS_FAILED=0
@@ -227,7 +227,7 @@ check_kinds() {
 	printf '%-16s %7s %7s %9s %8s\n' kind points failed complete seconds >"$table"
 	[[ $KINDS -eq 1 ]] || return 0
 	for kind in "${DISTRO_KINDS[@]}"; do
-		line=$(grep -a -o "forkfix: kind-sweep kind=$kind .*" "$console" | tail -n1 || true)
+		line=$(last_match "forkfix: kind-sweep kind=$kind .*" "$console")
 		points=$(sed -n 's/.* points=\([0-9]*\).*/\1/p' <<<"$line")
 		failed=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")
 		complete=$(sed -n 's/.* complete=\([0-9]*\).*/\1/p' <<<"$line")
@@ -250,7 +250,7 @@ check_kinds() {
 check_walkers() {
 	local console="$1" table="$2" name line iters during errors
 
-	line=$(grep -a -o 'forkfix: walkers seconds=.*' "$console" | tail -n1 || true)
+	line=$(last_match 'forkfix: walkers seconds=.*' "$console")
 	RESULT_WALK_LINE="${line#forkfix: walkers }"
 	RESULT_WALK_FORKS=$(sed -n 's/.* forks=\([0-9]*\).*/\1/p' <<<"$line")
 	RESULT_WALK_FAILED=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")
@@ -259,7 +259,7 @@ check_walkers() {
 	printf '%s\n%-16s %10s %20s %7s\n' "${RESULT_WALK_LINE:-no walker phase}" \
 		walker iterations during-failed-forks errors >"$table"
 	for name in "${WALKERS[@]}"; do
-		line=$(grep -a -o "forkfix: walker name=$name .*" "$console" | tail -n1 || true)
+		line=$(last_match "forkfix: walker name=$name .*" "$console")
 		iters=$(sed -n 's/.* iterations=\([0-9]*\).*/\1/p' <<<"$line")
 		during=$(sed -n 's/.* during-failed-forks=\([0-9]*\).*/\1/p' <<<"$line")
 		errors=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' <<<"$line")

@@ -124,7 +124,8 @@ parse() {
 	R_SPLAT_LINE=""
 	R_SITE=-
 	if [[ -n "$R_BEGIN" ]]; then
-		line=$(sed -n '/forkfix: race-begin/,$p' "$console" | grep -a -m1 -E "$SPLAT_RE" || true)
+		line=$(sed -n '/forkfix: race-begin/,$p' "$console" |
+			{ grep -a -m1 -E "$SPLAT_RE" || [[ $? -eq 1 ]]; })
 		if [[ -n "$line" ]]; then
 			[[ "$line" =~ ^\[\ *([0-9.]+)\]\ *(.*)$ ]] || die "internal: no time stamp in: $line"
 			R_SPLAT="${BASH_REMATCH[1]}"
@@ -139,7 +140,7 @@ parse() {
 		fi
 	fi
 	R_SPLATS=$(scan_splats "$console" "$1/splats.txt")
-	line=$(grep -a -E 'forkfix: race(-end)? t=' "$console" | tail -n1 || true)
+	line=$(last_match 'forkfix: race(-end)? t=.*' "$console")
 	R_END=0
 	grep -a -q 'forkfix: race-end' "$console" && R_END=1
 	R_T=$(sed -n 's/.* t=\([0-9]*\).*/\1/p' <<<"$line")
@@ -278,4 +279,5 @@ main() {
 	totals
 }
 
-main "$@"
+# Sourced (by test-scripts.sh), it only defines its functions.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] || main "$@"

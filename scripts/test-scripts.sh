@@ -637,6 +637,40 @@ test_splat_re() {
 	done
 }
 
+# class-race.sh's reading of a console (parse): the site of the race's
+# splat is the first kernel RIP from the first splat line after race-begin
+# on, not one printed before it; a console without a splat has none.
+test_race_parse() {
+	local d="$TMP/race" got
+
+	mkdir -p "$d"
+	cat >"$d/console.log" <<'EOT'
+[    5.000000] forkfix: race-begin seconds=600
+[    6.000000] sysrq: Show Regs
+[    6.000001] RIP: 0010:default_idle+0x9/0x20
+[    7.000000] BUG: KASAN: slab-use-after-free in unuse_pte_range+0x1c4/0x640
+[    7.000001] RIP: 0010:unuse_pte_range+0x1c4/0x640
+[    8.000000] forkfix: race-end t=3 forks=10 failed=5 swapoffs=2
+EOT
+	got=$(
+		source "$REPO_DIR/scripts/class-race.sh"
+		tree_vars 6.12.y
+		parse "$d"
+		printf '%s|%s|%s' "$R_SITE" "$R_SPLAT" "$R_END"
+	) || got="parse failed"
+	report "class-race.sh: the splat's site is the RIP after the first splat line" \
+		"$([[ "$got" == "unuse_pte_range|7.000000|1" ]] && echo 0 || echo 1)" "got: $got"
+	sed -i '/KASAN\|unuse_pte_range/d' "$d/console.log"
+	got=$(
+		source "$REPO_DIR/scripts/class-race.sh"
+		tree_vars 6.12.y
+		parse "$d"
+		printf '%s|%s|%s' "$R_SITE" "$R_SPLATS" "$R_END"
+	) || got="parse failed"
+	report "class-race.sh: a console without a splat has no site" \
+		"$([[ "$got" == "-|0|1" ]] && echo 0 || echo 1)" "got: $got"
+}
+
 # judge_verdict NAME WANT RC ERE: the line of a judge test: it passes when
 # the judge's status RC is the WANTed one (0 passes, 1 fails); the first
 # line of $TMP/out matching ERE is its detail.
@@ -674,7 +708,9 @@ test_qemu_judge() {
 	       'with a case lost from the debugfs run|/forkfix: ktap-begin/,/forkfix: ktap-end/{/^ *ok 3 302 VMAs/d}|1'
 	       'with a boot case skipped that may not|/forkfix: init started/,$!{s/ok 5 after both anon neighbours/& # SKIP made up/}|1'
 	       'with the sweep skipped for another reason|/forkfix: init started/,$!{s/# SKIP no injected failure.*/# SKIP made up/}|1'
-	       'without the charge left in the sweep memcg|s/ memcg-left=[0-9]*//|1')
+	       'without the charge left in the sweep memcg|s/ memcg-left=[0-9]*//|1'
+	       'with a walker that counted an error|s/\(walker name=proc-readers .*\) errors=0/\1 errors=1/|1'
+	       'with a walker missing|/walker name=compaction /d|1')
 	for c in "${cases[@]}"; do
 		IFS='|' read -r name edit want <<<"$c"
 		rm -rf "$d"
@@ -691,6 +727,23 @@ test_qemu_judge() {
 			check_results "$d/console.log" "$d"
 		) >"$TMP/out" 2>&1 || rc=1
 		judge_verdict "run-qemu.sh judge, $name" "$want" "$rc" '\[6\.12\.y patched x86_64\]'
+	done
+	# The judges' readers of a console: one that cannot be read is an
+	# error, not a console without the line.
+	rm -rf "$d"
+	mkdir -p "$d/unreadable"
+	printf 'forkfix: a\nforkfix: b\n' >"$d/console"
+	for c in 'last_match|forkfix: [a-z]|forkfix: b' 'count_matches|forkfix: |2' \
+		 'last_match|none|' 'count_matches|none|0'; do
+		IFS='|' read -r name edit want <<<"$c"
+		rc=0
+		line=$("$name" "$edit" "$d/console" 2>&1) || rc=$?
+		report "$name /$edit/ on a console: '$want'" \
+			"$([[ $rc -eq 0 && "$line" == "$want" ]] && echo 0 || echo 1)" "got: '$line', exit $rc"
+		rc=0
+		line=$( ("$name" "$edit" "$d/unreadable") 2>&1) || rc=$?
+		report "$name /$edit/ on a console it cannot read: an error" \
+			"$([[ $rc -ne 0 ]] && echo 0 || echo 1)" "${line##*$'\n'}"
 	done
 }
 
@@ -991,7 +1044,7 @@ test_hang() {
 # ones last.
 ALL_TESTS=(options shellcheck check_propagates check_judges missing_version private_apt
 	   pin_gone repin missing_qemu apply_detects trailers_detects post_resigns
-	   stress_judge splat_re qemu_judge kunit_judge base_judge broken_judge selftests_leaks step_inversion)
+	   stress_judge splat_re race_parse qemu_judge kunit_judge base_judge broken_judge selftests_leaks step_inversion)
 SLOW_TESTS=(bad_patch hang)
 
 main() {

@@ -66,6 +66,27 @@ count_lines() {
 	wc -l <"$1"
 }
 
+# last_match ERE FILE: the last text in FILE that ERE matches (grep -o), or
+# nothing when no line does; dies when FILE cannot be read (an unreadable
+# console is not one without the line).
+last_match() {
+	local out rc=0
+
+	out=$(grep -a -o -E -e "$1" -- "$2") || rc=$?
+	[[ $rc -le 1 ]] || die "cannot read $2 (grep exit $rc)"
+	printf '%s\n' "${out##*$'\n'}"
+}
+
+# count_matches ERE FILE: how many lines of FILE match ERE; dies when FILE
+# cannot be read.
+count_matches() {
+	local n rc=0
+
+	n=$(grep -a -c -E -e "$1" -- "$2") || rc=$?
+	[[ $rc -le 1 ]] || die "cannot read $2 (grep exit $rc)"
+	printf '%s\n' "$n"
+}
+
 report() {
 	local name="$1" status="$2" detail="${3:-}"
 
