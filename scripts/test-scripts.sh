@@ -578,29 +578,33 @@ test_trailers_detects() {
 	fi
 }
 
+# A line of each kind of failure message the splat scan must catch, in
+# the form the kernel prints it (test_splat_re, test_qemu_judge).
+SPLAT_SAMPLES=(
+	"[   41.311112] mm/pgtable-generic.c:53: bad pmd ffff888004a63000(0000000104a62067)"
+	"[   41.311112] mm/pgtable-generic.c:45: bad pud 00000000412a3003."
+	"[   41.311112] mm/pgtable-generic.c:37: bad p4d ffff888004a63000(0000000104a62067)"
+	"[   41.311112] mm/pgtable-generic.c:29: bad pgd 00000000412a3003."
+	"[   41.311112] swap_info_get: Bad swap file entry 40000000000001"
+	"[   41.311112] swap_info_get: Bad swap offset entry 00000abc"
+	"[   41.311112] BUG kmalloc-64 (Not tainted): Object already free"
+	"[   41.311112] BUG vm_area_struct (Tainted: G    B              ): Poison overwritten"
+	"[   41.311112] [Redzone overwritten] 0xffff888004a1b040-0xffff888004a1b043 @offset=64. First byte 0x0 instead of 0xcc"
+	"[   41.311112] BUG maple_node (Not tainted): Padding overwritten. 0xffff888004a1b040-0xffff888004a1b07f @offset=3968"
+	"[   41.311112] maple_node: Freepointer corrupt"
+	"[   41.311112] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:"
+	"[   41.311112] rcu: INFO: rcu_preempt self-detected stall on CPU"
+	"[   41.311112] INFO: rcu_tasks detected stalls on tasks:"
+	"[  245.001234] INFO: task forkfix-init:1 blocked for more than 122 seconds."
+	"[   41.311112] ** 17 printk messages dropped **"
+)
+
 # The splat scan: every failure message a tree's kernel can print, in the
 # format of that tree's source, is a splat; the lines of a clean run are
 # not.  6.12's "Unused swap ... entry" counts on 6.12.y only.
 test_splat_re() {
 	local line tree miss=() hit=() want
-	local -a splats=(
-		"[   41.311112] mm/pgtable-generic.c:53: bad pmd ffff888004a63000(0000000104a62067)"
-		"[   41.311112] mm/pgtable-generic.c:45: bad pud 00000000412a3003."
-		"[   41.311112] mm/pgtable-generic.c:37: bad p4d ffff888004a63000(0000000104a62067)"
-		"[   41.311112] mm/pgtable-generic.c:29: bad pgd 00000000412a3003."
-		"[   41.311112] swap_info_get: Bad swap file entry 40000000000001"
-		"[   41.311112] swap_info_get: Bad swap offset entry 00000abc"
-		"[   41.311112] BUG kmalloc-64 (Not tainted): Object already free"
-		"[   41.311112] BUG vm_area_struct (Tainted: G    B              ): Poison overwritten"
-		"[   41.311112] [Redzone overwritten] 0xffff888004a1b040-0xffff888004a1b043 @offset=64. First byte 0x0 instead of 0xcc"
-		"[   41.311112] BUG maple_node (Not tainted): Padding overwritten. 0xffff888004a1b040-0xffff888004a1b07f @offset=3968"
-		"[   41.311112] maple_node: Freepointer corrupt"
-		"[   41.311112] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:"
-		"[   41.311112] rcu: INFO: rcu_preempt self-detected stall on CPU"
-		"[   41.311112] INFO: rcu_tasks detected stalls on tasks:"
-		"[  245.001234] INFO: task forkfix-init:1 blocked for more than 122 seconds."
-		"[   41.311112] ** 17 printk messages dropped **"
-	)
+	local -a splats=("${SPLAT_SAMPLES[@]}")
 	local -a clean=(
 		"[    0.000000] Linux version 6.12.118 (forkfix@forkfix.invalid) #1 SMP PREEMPT_DYNAMIC"
 		"[    2.104512] Run /init as init process"
@@ -689,7 +693,7 @@ judge_verdict() {
 # count of failed checks, no "done" line, a FAIL line of init, a case lost
 # from the debugfs rerun.
 test_qemu_judge() {
-	local console="$REPO_DIR/scripts/tests/console-6.12.y-x86_64.log" d="$TMP/qjudge" c name edit want rc
+	local console="$REPO_DIR/scripts/tests/console-6.12.y-x86_64.log" d="$TMP/qjudge" c name edit want rc line
 	local -a cases
 
 	if [[ ! -f "$console" ]]; then
@@ -700,8 +704,6 @@ test_qemu_judge() {
 	base_fetch >/dev/null 2>&1
 	# name|sed script (empty: unchanged)|expected status (0 pass)
 	cases=('the real console of a passing run||0'
-	       'with a bad pmd line|/forkfix: done/i [   99.000000] mm/pgtable-generic.c:53: bad pmd ffff888004a63000(0000000104a62067)|1'
-	       'with a SLUB report|/forkfix: done/i [   99.000000] BUG maple_node (Not tainted): Poison overwritten|1'
 	       'with init counting 3 failed checks|s/forkfix: done failures=0/forkfix: done failures=3/|1'
 	       'without the done line|/forkfix: done/d|1'
 	       'with a FAIL line of init|/forkfix: done/i forkfix: FAIL walker proc-readers: short read|1'
@@ -711,6 +713,11 @@ test_qemu_judge() {
 	       'without the charge left in the sweep memcg|s/ memcg-left=[0-9]*//|1'
 	       'with a walker that counted an error|s/\(walker name=proc-readers .*\) errors=0/\1 errors=1/|1'
 	       'with a walker missing|/walker name=compaction /d|1')
+	# Each message the splat scan must catch, before the done line (the
+	# samples hold no '|').
+	for line in "${SPLAT_SAMPLES[@]}"; do
+		cases+=("with '${line#*] }'|/forkfix: done/i $line|1")
+	done
 	for c in "${cases[@]}"; do
 		IFS='|' read -r name edit want <<<"$c"
 		rm -rf "$d"
