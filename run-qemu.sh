@@ -47,9 +47,9 @@ suite, boot it under QEMU (TCG, two NUMA nodes, 8 huge pages) and check:
     after every failed fork the parent's bytes, maps, smaps or pagemap,
     numa_maps, meminfo, KSM and memcg counters are as before and its
     userfaultfd and uprobe still work; the child's copy is checked after
-    every fork that succeeded; each sweep runs in a memcg of its own,
-    which must hold at most 32 pages once removed (and RCU has settled):
-    a page leaked per failed fork is past that;
+    every fork that succeeded; each sweep's forks run in a memcg of their
+    own, which must hold at most half a page per failed fork once removed
+    (and RCU has settled): a page leaked per failed fork is past that;
   - walkers (swapoff, MADV_PAGEOUT, uprobe registration, /proc readers,
     compaction, ksmd and khugepaged) while forks fail, --walk-seconds
     long: each walked while forks failed, without errors;

@@ -73,17 +73,22 @@
 #define MEMCG_MAX	(256UL << 20)
 /*
  * What a sweep's memcg may still hold, once it is gone and RCU has freed
- * what it held back: what per-CPU caches keep of the sweep's tasks (their
- * number does not grow with the forks).  Each sweep has dozens of forks
- * that fail in dup_mmap(), so one page left by each is past this.
+ * what it held back, per fork that failed: half a page.  What per-CPU
+ * caches keep of the sweep's tasks does not grow with the failed forks; a
+ * page left by each does, and is past this.  A kind's sweep, with fewer
+ * failed forks than the whole parent's, goes over its points KIND_PASSES
+ * times, so that what stays in those caches is well under its bound.
  */
-#define SWEEP_LEFT_MAX	(32 * PAGE)
+#define SWEEP_LEFT_PER_FAILED	(PAGE / 2)
+#define KIND_PASSES	2
+/* How long RCU gets to free what the sweep's last tasks held: 200 ms each. */
+#define SWEEP_LEFT_TRIES	75
 /*
  * How far memory.current may move across a failed fork that freed all it
  * charged: the per-CPU charge stocks (64 pages on each of the 2 CPUs), the
  * object stocks, and what the children of the last forks that succeeded
  * still hold until an RCU grace period ends.  The exact check of a leak
- * is the removed memcg's charge (SWEEP_LEFT_MAX); this one bounds what
+ * is the removed memcg's charge (SWEEP_LEFT_PER_FAILED); this one bounds what
  * the stocks blur.
  */
 #define MEMCG_SLACK	(2UL << 20)
@@ -720,7 +725,10 @@ static int memcg_enter(const char *dir)
 
 /*
  * The sweeps run in a memcg with a limit, MEMCG: init lives in its child
- * MEMCG_IDLE, and moves to a new child MEMCG_SWEEP for each sweep.
+ * MEMCG_IDLE, and each sweep gets a new child MEMCG_SWEEP, which holds only
+ * what the failing forks charge (see fork_sweep() and kind_sweeps()).
+ * favordynmods keeps the many moves between the two cheap: a move then
+ * waits for no RCU grace period.
  */
 static void memcg_setup(void)
 {
@@ -728,7 +736,8 @@ static void memcg_setup(void)
 
 	mkdir("/sys/fs", 0755);
 	mkdir("/sys/fs/cgroup", 0755);
-	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL)) {
+	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, "favordynmods") &&
+	    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL)) {
 		fail("mount cgroup2: %s", strerror(errno));
 		return;
 	}
@@ -750,56 +759,146 @@ static void memcg_setup(void)
 	memcg_enter(MEMCG_IDLE);
 }
 
-/* A sweep starts: init moves to a memcg of its own, new. */
-static void sweep_memcg_begin(void)
+/* A sweep starts: its memcg, new and empty. */
+static int sweep_memcg_begin(void)
 {
 	if (mkdir(MEMCG_SWEEP, 0755)) {
 		fail("mkdir " MEMCG_SWEEP ": %s", strerror(errno));
-		return;
+		return -1;
 	}
-	memcg_enter(MEMCG_SWEEP);
+	return 0;
 }
 
-/* MEMCG's charge beyond MEMCG_IDLE's: what the sweep's memcg still holds. */
-static long sweep_left(void)
+/*
+ * MEMCG's charge beyond MEMCG_IDLE's, what the sweep's memcg still holds,
+ * into @left; -1 when either cannot be read.
+ */
+static int sweep_left(long *left)
 {
 	long all = read_long(MEMCG "/memory.current");
 	long idle = read_long(MEMCG_IDLE "/memory.current");
 
-	return all < 0 || idle < 0 ? -1 : all - idle;
+	if (all < 0 || idle < 0)
+		return -1;
+	*left = all - idle;
+	return 0;
+}
+
+/* The byte counters of memory.stat that say what a sweep's memcg holds. */
+static const char *const memcg_stat_keys[] = {
+	"anon", "file", "kernel", "kernel_stack", "pagetables", "percpu", "sock",
+	"vmalloc", "shmem", "slab_reclaimable", "slab_unreclaimable",
+};
+
+static long stat_value(const char *stat, const char *key)
+{
+	size_t len = strlen(key);
+	const char *p;
+
+	for (p = stat; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, len) && p[len] == ' ')
+			return strtol(p + len + 1, NULL, 10);
+	return -1;
 }
 
 /*
- * A sweep ends: init goes back to MEMCG_IDLE and the sweep's memcg is
- * removed, which gives back its per-CPU charge stocks.  Every task of the
- * sweep has been reaped, so what the removed memcg is still charged for
- * is what the sweep's forks left behind, and what RCU has yet to free (it
- * gets up to 5 s).  The page counters of MEMCG and MEMCG_IDLE both hold
- * MEMCG_IDLE's stock: their difference is exact.  Returns the bytes left.
+ * Which counters of memory.stat make up MEMCG's charge beyond MEMCG_IDLE's,
+ * as "key=bytes ..." in @out: what a sweep's memcg held when it was judged.
  */
-static long sweep_memcg_end(const char *what)
+static void sweep_left_by(char *out, size_t size)
 {
-	long left;
+	static char all[8192], idle[8192];
+	size_t i, len = 0;
+
+	out[0] = '\0';
+	if (!read_file(MEMCG "/memory.stat", all, sizeof(all)) ||
+	    !read_file(MEMCG_IDLE "/memory.stat", idle, sizeof(idle))) {
+		snprintf(out, size, "memory.stat unreadable");
+		return;
+	}
+	for (i = 0; i < sizeof(memcg_stat_keys) / sizeof(memcg_stat_keys[0]); i++) {
+		long a = stat_value(all, memcg_stat_keys[i]);
+		long b = stat_value(idle, memcg_stat_keys[i]);
+
+		if (a < 0 || b < 0 || a == b || len >= size)
+			continue;
+		len += snprintf(out + len, size - len, "%s%s=%ld", len ? " " : "",
+				memcg_stat_keys[i], a - b);
+	}
+	if (!len)
+		snprintf(out, size, "none");
+}
+
+/*
+ * Give back the charges MEMCG's per-CPU stocks hold: a memory.high under
+ * its usage drains them (the drain of another CPU's comes from a work
+ * item, a moment later).  What the removed sweep's memcg frees late is
+ * uncharged into these stocks, not from the page counter.  One page under
+ * the usage: after the drain there is nothing to reclaim, or one page.
+ */
+static void memcg_drain(void)
+{
+	char buf[32];
+	long cur = read_long(MEMCG "/memory.current");
+
+	if (cur <= (long)PAGE)
+		return;
+	snprintf(buf, sizeof(buf), "%ld", cur - PAGE);
+	put(MEMCG "/memory.high", buf);
+	put(MEMCG "/memory.high", "max");
+}
+
+/*
+ * A sweep ends, with no task left in its memcg: the memcg is removed,
+ * which gives back its per-CPU charge stocks.  Every task of the sweep has
+ * been reaped, so what the removed memcg is still charged for is what the
+ * sweep's forks left behind, and what RCU has yet to free (it gets up to
+ * 5 s).  The page counters of MEMCG and MEMCG_IDLE both hold MEMCG_IDLE's
+ * stock: their difference is exact.  Returns the bytes left.
+ */
+static long sweep_memcg_end(const char *what, int failed)
+{
+	long max = (long)failed * SWEEP_LEFT_PER_FAILED;
+	char by[256];
+	long left = 0;
+	double t;
 	int tries;
 
-	if (memcg_enter(MEMCG_IDLE))
-		return -1;
+	/*
+	 * A memory.high under its usage drains the memcg's per-CPU stocks
+	 * and reclaims what it can: dentries and inodes of /proc the sweep
+	 * looked up are a cache, not a leak.
+	 */
+	put(MEMCG_SWEEP "/memory.high", "0");
 	for (tries = 0; rmdir(MEMCG_SWEEP) && tries < 50; tries++)
 		usleep(100000);
 	if (tries == 50) {
 		fail("%s: rmdir " MEMCG_SWEEP ": %s", what, strerror(errno));
 		return -1;
 	}
-	left = sweep_left();
-	for (tries = 0; tries < 25 && left > (long)SWEEP_LEFT_MAX; tries++) {
+	/*
+	 * Both counters move on every charge of MEMCG_IDLE, one after the
+	 * other: a read between the two is retried like one over the bound.
+	 */
+	t = now();
+	for (tries = 0; tries < SWEEP_LEFT_TRIES; tries++) {
+		memcg_drain();
+		usleep(20000);
+		if (sweep_left(&left)) {
+			fail("%s: cannot read memory.current of " MEMCG " and " MEMCG_IDLE, what);
+			return -1;
+		}
+		if (left >= 0 && left <= max)
+			break;
 		usleep(200000);
-		left = sweep_left();
 	}
-	if (left < 0)
-		fail("%s: cannot read memory.current of " MEMCG " and " MEMCG_IDLE, what);
-	else if (left > (long)SWEEP_LEFT_MAX)
-		fail("%s: the memcg of the sweep is still charged %ld bytes once removed (at most %lu)",
-		     what, left, SWEEP_LEFT_MAX);
+	sweep_left_by(by, sizeof(by));
+	if (left < 0 || left > max)
+		fail("%s: the memcg of the sweep is still charged %ld bytes once removed (at most %ld for %d failed forks, after %.1f s): %s",
+		     what, left, max, failed, now() - t, by);
+	else
+		say("%s: memcg left %ld bytes (at most %ld for %d failed forks) after %.1f s: %s",
+		    what, left, max, failed, now() - t, by);
 	return left;
 }
 
@@ -1270,15 +1369,18 @@ static void grow_stack(void)
  * One sweep: @kind is NULL for the whole parent ("sweep ..." line), or the
  * name of the one kind the parent has ("kind-sweep kind=... " line).
  */
+/* Where a kind's sweep, in a child, leaves its count of failed forks. */
+static int *kind_failed;
+
 static int fork_sweep(const char *kind)
 {
-	int fd, n, status = 0, failed = 0, absorbed = 0, complete = 0;
+	int fd, n, status = 0, failed = 0, absorbed = 0, complete = 0, pass, points = 0;
 	int swapped = 0, event_failed = 0, tries;
 	static struct snapshot was, is;
 	const struct region *sw = NULL;
-	long memcg_start, memcg_end, memcg_left;
+	long memcg_start, memcg_end;
 	unsigned long events;
-	char buf[32], what[64];
+	char buf[32], what[64], left_field[32];
 	ssize_t len;
 	long left;
 	pid_t pid;
@@ -1304,7 +1406,10 @@ static int fork_sweep(const char *kind)
 	for (n = 0; n < nr_regions; n++)
 		if (regions[n].kind == SWAPPED)
 			all_swapped(&regions[n]);
-	sweep_memcg_begin();
+	if (!kind && sweep_memcg_begin()) {
+		close(fd);
+		return 0;
+	}
 	memcg_start = read_long(MEMCG "/memory.current");
 	memcg_max_moved = 0;
 	for (n = 0; n < nr_regions; n++)
@@ -1312,73 +1417,95 @@ static int fork_sweep(const char *kind)
 			sw = &regions[n];
 	t = now();
 
-	for (n = 1; n <= MAX_POINTS; n++) {
-		sweep_point = n;
-		sweep_phase = "snapshot";
-		prepare_fork();
-		take_snapshot(&was, kind != NULL);
-		/* MADV_PAGEOUT skips pages another CPU's LRU batch still holds. */
-		if (sw && (kind ? smaps_kb(was.smaps, sw->addr, "Swap:") >= (long)(sw->len / 1024) :
-			   all_swapped(sw)))
-			swapped++;
-		sweep_phase = "arming fail-nth";
-		len = snprintf(buf, sizeof(buf), "%d", n);
-		if (write(fd, buf, len) != len) {
-			fail("fork-sweep: write fail-nth: %s", strerror(errno));
-			break;
-		}
-		sweep_phase = "fork";
-		pid = fork();
-		if (pid == 0)
-			_exit(child_check());
-		sweep_phase = "after fork, reading fail-nth";
-		len = pread(fd, buf, sizeof(buf) - 1, 0);
-		if (write(fd, "0", 1) != 1)
-			fail("fork-sweep: clear fail-nth: %s", strerror(errno));
-		buf[len > 0 ? len : 0] = '\0';
-		left = strtol(buf, NULL, 10);
-		if (pid < 0 && errno != ENOMEM && errno != EAGAIN && errno != EINTR)
-			fail("fork-sweep: point %d: fork() failed with %s", n, strerror(errno));
-		/* The fork event (and the close of the child's uffd) is handled. */
-		uffd_sync();
-		events = counter(&uffd_forks) - was.uffd_forks;
-
-		sweep_phase = pid < 0 ? "checking the parent after a failed fork" :
-					"waiting for the child";
-		if (pid < 0) {
-			failed++;
+	for (pass = 0; pass < (kind ? KIND_PASSES : 1); pass++) {
+		complete = 0;
+		for (n = 1; n <= MAX_POINTS; n++) {
+			sweep_point = n;
+			sweep_phase = "snapshot";
+			prepare_fork();
+			take_snapshot(&was, kind != NULL);
+			/* MADV_PAGEOUT skips pages another CPU's LRU batch still holds. */
+			if (sw && (kind ? smaps_kb(was.smaps, sw->addr, "Swap:") >= (long)(sw->len / 1024) :
+				   all_swapped(sw)))
+				swapped++;
 			/*
-			 * A fork that fails after dup_mmap() (alloc_pid(), ...)
-			 * has sent its event: the reader gets a descriptor of an
-			 * mm that never ran.  More than one is wrong.
+			 * The whole parent's sweep is init's: init enters the sweep's
+			 * memcg for the fork only, so that the memcg holds what the
+			 * fork charged and what the child, if any, used, and none of
+			 * init's own later allocations.  A kind's sweep runs in a
+			 * child that lives in the sweep's memcg (kind_sweeps()).
 			 */
-			if (events > 1)
-				fail("fork-sweep: point %d: a failed fork sent %lu userfaultfd fork events",
-				     n, events);
-			event_failed += events == 1;
-			take_snapshot(&is, kind != NULL);
-			compare_snapshots(n, &was, &is);
-			snprintf(what, sizeof(what), "fork-sweep: point %d", n);
-			uffd_probe(what);
-			uprobe_probe(what);
-			parent_check(n);
-		} else {
-			if (waitpid(pid, &status, 0) != pid ||
-			    !WIFEXITED(status) || WEXITSTATUS(status))
-				fail("fork-sweep: point %d: the child saw a wrong copy (status %#x)",
-				     n, status);
-			if (uffd >= 0 && events != 1)
-				fail("fork-sweep: point %d: %lu userfaultfd fork events for one fork",
-				     n, events);
-			if (left) {
-				complete = 1;
+			sweep_phase = "entering the sweep's memcg";
+			if (!kind && memcg_enter(MEMCG_SWEEP)) {
+				fail("fork-sweep: point %d: cannot enter " MEMCG_SWEEP, n);
 				break;
 			}
-			absorbed++;
+			sweep_phase = "arming fail-nth";
+			len = snprintf(buf, sizeof(buf), "%d", n);
+			if (write(fd, buf, len) != len) {
+				fail("fork-sweep: write fail-nth: %s", strerror(errno));
+				break;
+			}
+			sweep_phase = "fork";
+			pid = fork();
+			if (pid == 0)
+				_exit(child_check());
+			sweep_phase = "after fork, reading fail-nth";
+			len = pread(fd, buf, sizeof(buf) - 1, 0);
+			if (write(fd, "0", 1) != 1)
+				fail("fork-sweep: clear fail-nth: %s", strerror(errno));
+			buf[len > 0 ? len : 0] = '\0';
+			left = strtol(buf, NULL, 10);
+			if (!kind && memcg_enter(MEMCG_IDLE)) {
+				fail("fork-sweep: point %d: cannot go back to " MEMCG_IDLE, n);
+				break;
+			}
+			if (pid < 0 && errno != ENOMEM && errno != EAGAIN && errno != EINTR)
+				fail("fork-sweep: point %d: fork() failed with %s", n, strerror(errno));
+			/* The fork event (and the close of the child's uffd) is handled. */
+			uffd_sync();
+			events = counter(&uffd_forks) - was.uffd_forks;
+
+			sweep_phase = pid < 0 ? "checking the parent after a failed fork" :
+						"waiting for the child";
+			if (pid < 0) {
+				failed++;
+				/*
+				 * A fork that fails after dup_mmap() (alloc_pid(), ...)
+				 * has sent its event: the reader gets a descriptor of an
+				 * mm that never ran.  More than one is wrong.
+				 */
+				if (events > 1)
+					fail("fork-sweep: point %d: a failed fork sent %lu userfaultfd fork events",
+					     n, events);
+				event_failed += events == 1;
+				take_snapshot(&is, kind != NULL);
+				compare_snapshots(n, &was, &is);
+				snprintf(what, sizeof(what), "fork-sweep: point %d", n);
+				uffd_probe(what);
+				uprobe_probe(what);
+				parent_check(n);
+			} else {
+				if (waitpid(pid, &status, 0) != pid ||
+				    !WIFEXITED(status) || WEXITSTATUS(status))
+					fail("fork-sweep: point %d: the child saw a wrong copy (status %#x)",
+					     n, status);
+				if (uffd >= 0 && events != 1)
+					fail("fork-sweep: point %d: %lu userfaultfd fork events for one fork",
+					     n, events);
+				if (left) {
+					complete = 1;
+					break;
+				}
+				absorbed++;
+			}
+			if (n % 100 == 0)
+				say("fork-sweep: %s%s%d points, %d failed fork(), %d absorbed",
+				    kind ?: "", kind ? ": " : "", n, failed, absorbed);
 		}
-		if (n % 100 == 0)
-			say("fork-sweep: %s%s%d points, %d failed fork(), %d absorbed",
-			    kind ?: "", kind ? ": " : "", n, failed, absorbed);
+		points += complete ? n - 1 : n;
+		if (!complete)
+			break;
 	}
 	close(fd);
 	if (!complete)
@@ -1407,14 +1534,22 @@ static int fork_sweep(const char *kind)
 	if (!kind && memcg_end - memcg_start > (long)MEMCG_SLACK)
 		fail("fork-sweep: %s: memory.current grew by %ld bytes over the sweep (slack %lu)",
 		     kind ?: "all kinds", memcg_end - memcg_start, MEMCG_SLACK);
-	snprintf(what, sizeof(what), "fork-sweep: %s", kind ?: "all kinds");
-	memcg_left = sweep_memcg_end(what);
+	/* A kind's sweep is judged by init, once its child is gone. */
+	left_field[0] = '\0';
+	if (!kind) {
+		/* Init is back in MEMCG_IDLE, unless the loop broke off. */
+		memcg_enter(MEMCG_IDLE);
+		snprintf(left_field, sizeof(left_field), " memcg-left=%ld",
+			 sweep_memcg_end("fork-sweep: all kinds", failed));
+	}
 	snprintf(what, sizeof(what), "kind-sweep kind=%s ", kind ?: "");
-	say("%spoints=%d failed=%d absorbed=%d complete=%d vmas=%d seconds=%.1f swapped-forks=%d uffd-events-of-failed-forks=%d memcg-start=%ld memcg-end=%ld memcg-max-move=%ld memcg-left=%ld",
-	    kind ? what : "sweep ", complete ? n - 1 : n, failed, absorbed, complete,
+	say("%spoints=%d failed=%d absorbed=%d complete=%d vmas=%d seconds=%.1f swapped-forks=%d uffd-events-of-failed-forks=%d memcg-start=%ld memcg-end=%ld memcg-max-move=%ld%s",
+	    kind ? what : "sweep ", points, failed, absorbed, complete,
 	    nr_regions, now() - t, swapped, event_failed, memcg_start, memcg_end,
-	    memcg_max_moved, memcg_left);
-	return complete ? n - 1 : n;
+	    memcg_max_moved, left_field);
+	if (kind && kind_failed)
+		*kind_failed = failed;
+	return points;
 }
 
 /*
@@ -1425,19 +1560,38 @@ static int fork_sweep(const char *kind)
  */
 static void kind_sweeps(void)
 {
+	char what[64];
 	enum kind k;
 	int status = 0;
 	pid_t pid;
 
+	kind_failed = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (kind_failed == MAP_FAILED) {
+		fail("kind sweeps: mmap: %s", strerror(errno));
+		kind_failed = NULL;
+		return;
+	}
 	for (k = FIRST_DISTRO_KIND; k < NR_KINDS; k++) {
+		*kind_failed = 0;
+		if (sweep_memcg_begin())
+			return;
 		pid = fork();
 		if (pid < 0) {
 			fail("fork of the sweep of kind %s: %s", kind_names[k], strerror(errno));
+			rmdir(MEMCG_SWEEP);
 			continue;
 		}
+		/*
+		 * The child lives in the sweep's memcg from its start: its
+		 * region, its forks and what they leave are charged there,
+		 * and all but the leaks go when it exits.
+		 */
 		if (pid == 0) {
 			failures = 0;
-			add_kind(k);
+			if (memcg_enter(MEMCG_SWEEP))
+				fail("the sweep of kind %s: cannot enter " MEMCG_SWEEP, kind_names[k]);
+			if (!failures)
+				add_kind(k);
 			if (!failures)
 				fork_sweep(kind_names[k]);
 			_exit(failures ? 1 : 0);
@@ -1450,6 +1604,8 @@ static void kind_sweeps(void)
 			fail("the sweep of kind %s did not end (status %#x)", kind_names[k], status);
 		else if (WEXITSTATUS(status))
 			fail("the sweep of kind %s reported failures", kind_names[k]);
+		snprintf(what, sizeof(what), "fork-sweep: %s", kind_names[k]);
+		sweep_memcg_end(what, *kind_failed);
 	}
 }
 
