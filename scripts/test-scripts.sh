@@ -675,6 +675,35 @@ EOT
 		"$([[ "$got" == "-|0|1" ]] && echo 0 || echo 1)" "got: $got"
 }
 
+# check-series.sh's list of objects to build per patch: a C file that
+# another touched C file of its directory includes is built with that one,
+# any other touched C file is an object of its own.
+test_series_objects() {
+	local d="$TMP/objs" got
+
+	mkdir -p "$d/kernel" "$d/mm"
+	git -C "$d" init -q
+	printf 'int a;\n' >"$d/kernel/fork.c"
+	printf 'int b;\n' >"$d/mm/mmap.c"
+	git -C "$d" add -A
+	git -C "$d" -c user.name=t -c user.email=t@t commit -q -m base
+	git -C "$d" tag base
+	printf 'int a;\n#include "fork_kunit.c"\n' >"$d/kernel/fork.c"
+	printf 'int t;\n' >"$d/kernel/fork_kunit.c"
+	printf 'int b2;\n' >"$d/mm/mmap.c"
+	printf 'int c;\n' >"$d/mm/tests.c"
+	git -C "$d" add -A
+	git -C "$d" -c user.name=t -c user.email=t@t commit -q -m series
+	got=$(
+		source "$REPO_DIR/scripts/check-series.sh"
+		TREE_DIR="$d" BASE_REF=base COMMITS=("$(git -C "$d" rev-parse HEAD)") TREE=test
+		series_objects
+		printf '%s\n' "${OBJS[@]}" | sort | tr '\n' ' '
+	) || got="series_objects failed"
+	report "check-series.sh objects: an included C file is built with its includer" \
+		"$([[ "$got" == "kernel/fork.o mm/mmap.o mm/tests.o " ]] && echo 0 || echo 1)" "got: $got"
+}
+
 # judge_verdict NAME WANT RC ERE: the line of a judge test: it passes when
 # the judge's status RC is the WANTed one (0 passes, 1 fails); the first
 # line of $TMP/out matching ERE is its detail.
@@ -1051,7 +1080,7 @@ test_hang() {
 # ones last.
 ALL_TESTS=(options shellcheck check_propagates check_judges missing_version private_apt
 	   pin_gone repin missing_qemu apply_detects trailers_detects post_resigns
-	   stress_judge splat_re race_parse qemu_judge kunit_judge base_judge broken_judge selftests_leaks step_inversion)
+	   stress_judge splat_re race_parse series_objects qemu_judge kunit_judge base_judge broken_judge selftests_leaks step_inversion)
 SLOW_TESTS=(bad_patch hang)
 
 main() {
