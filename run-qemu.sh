@@ -38,7 +38,9 @@ suite, boot it under QEMU (TCG, two NUMA nodes, 8 huge pages) and check:
   - the KUnit suite at boot (6.12.y: fork_dup_mmap, mainline: dup_mmap):
     every case passes;
   - the suite again from debugfs, with failslab and fail_page_alloc set up
-    for task-local fail-nth: its allocation sweep runs and passes;
+    for task-local fail-nth: its allocation sweep runs and passes, while
+    a task on another CPU maps and writes accounted memory without one
+    map failing;
   - fork() sweeps: fail-nth = 1, 2, ... around fork() until it succeeds,
     in a memcg with a limit, first on a parent with one kind of the
     distribution's mm each (swapped pages, userfaultfd missing and
@@ -158,6 +160,10 @@ check_results() {
 	RESULT_COMPLETE=$(sed -n 's/.*complete=\([0-9]*\).*/\1/p' <<<"$sweep")
 	check_kinds "$console" "$dir/kinds.txt"
 	check_walkers "$console" "$dir/walkers.txt"
+	# The task that mapped accounted memory beside the debugfs run.
+	line=$(last_match 'forkfix: mapper maps=[0-9]* failed=[0-9]*' "$console")
+	RESULT_MAPPER_MAPS=$(sed -n 's/.* maps=\([0-9]*\).*/\1/p' <<<"$line")
+	RESULT_MAPPER_FAILED=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")
 	leaks=$(last_match 'forkfix: kmemleak objects=[0-9]*' "$console")
 	RESULT_LEAKS="${leaks##*=}"
 	splats=$(scan_splats "$console" "$dir/splats.txt")
@@ -188,6 +194,8 @@ check_results() {
 			"${SKIP_SPECS[@]}" >"$dir/skips-$run.txt" ||
 			problems+=("a case skipped that may not ($run): $(sed -n '/^NOT OK/{p;q}' "$dir/skips-$run.txt")")
 	done
+	[[ "${RESULT_MAPPER_MAPS:-0}" -gt 0 && "${RESULT_MAPPER_FAILED:-x}" == 0 ]] ||
+		problems+=("the task mapping beside the debugfs run: ${RESULT_MAPPER_MAPS:-no} maps, ${RESULT_MAPPER_FAILED:-no count of} failed")
 	[[ "$RESULT_SWEEP_CASE" == PASS ]] ||
 		problems+=("KUnit '$TREE_SWEEP_CASE' from debugfs: $RESULT_SWEEP_CASE, not PASS")
 	[[ $SWEEP -eq 0 || "${RESULT_COMPLETE:-0}" == 1 ]] || problems+=("fork sweep incomplete")
@@ -289,6 +297,8 @@ json_arch() {
 		"${RESULT_KUNIT_COUNTS[@]:0:4}"
 	printf '     "kunit_debugfs": {"passed": %d, "failed": %d, "skipped": %d, "errors": %d, "sweep_case": "%s"},\n' \
 		"${RESULT_KUNIT_COUNTS[@]:4:4}" "$RESULT_SWEEP_CASE"
+	printf '     "mapper": {"maps": %d, "failed": %d},\n' \
+		"${RESULT_MAPPER_MAPS:-0}" "${RESULT_MAPPER_FAILED:-0}"
 	printf '     "fork_sweep": {"points": %d, "failed_forks": %d, "absorbed": %d, "memcg_left": %d, "complete": %s},\n' \
 		"${RESULT_POINTS:-0}" "${RESULT_FORK_FAILED:-0}" "${RESULT_ABSORBED:-0}" "${RESULT_MEMCG_LEFT:--1}" \
 		"$([[ "${RESULT_COMPLETE:-0}" == 1 ]] && echo true || echo false)"
@@ -358,8 +368,9 @@ run_arch() {
 	label="$status"
 	[[ "$VARIANT" == patched ]] || label=${VARIANT%%:*}
 	label=${label^^}
-	printf '%-4s  %s %s %s: boot: %s | debugfs: %s, sweep case %s | fork sweep: %s points, %s failed forks, memcg left %s B | %s kind sweeps: %s points, %s failed forks | walkers %ss: %s forks, %s failed | splats %s | leaks %s | %s\n' \
+	printf '%-4s  %s %s %s: boot: %s | debugfs: %s, sweep case %s, mapper %s maps %s failed | fork sweep: %s points, %s failed forks, memcg left %s B | %s kind sweeps: %s points, %s failed forks | walkers %ss: %s forks, %s failed | splats %s | leaks %s | %s\n' \
 		"$label" "$TREE" "$VARIANT" "$ARCH" "$RESULT_BOOT" "$RESULT_RERUN" "$RESULT_SWEEP_CASE" \
+		"${RESULT_MAPPER_MAPS:-?}" "${RESULT_MAPPER_FAILED:-?}" \
 		"${RESULT_POINTS:-?}" "${RESULT_FORK_FAILED:-?}" "${RESULT_MEMCG_LEFT:-?}" \
 		"$([[ $KINDS -eq 1 ]] && echo $((${#DISTRO_KINDS[@]} - ${#RESULT_KINDS_BAD[@]})) || echo no)" \
 		"$RESULT_KINDS_POINTS" "$RESULT_KINDS_FAILED" \

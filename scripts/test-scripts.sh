@@ -720,7 +720,7 @@ judge_verdict() {
 # run (x86_64, --no-kinds, kept in scripts/tests/), and on copies of it
 # with one thing broken: a splat that the old scan missed, init's own
 # count of failed checks, no "done" line, a FAIL line of init, a case lost
-# from the debugfs rerun.
+# from the debugfs rerun, a map that failed beside it.
 test_qemu_judge() {
 	local console="$REPO_DIR/scripts/tests/console-6.12.y-x86_64.log" d="$TMP/qjudge" c name edit want rc line
 	local -a cases
@@ -741,7 +741,10 @@ test_qemu_judge() {
 	       'with the sweep skipped for another reason|/forkfix: init started/,$!{s/# SKIP no injected failure.*/# SKIP made up/}|1'
 	       'without the charge left in the sweep memcg|s/ memcg-left=[0-9]*//|1'
 	       'with a walker that counted an error|s/\(walker name=proc-readers .*\) errors=0/\1 errors=1/|1'
-	       'with a walker missing|/walker name=compaction /d|1')
+	       'with a walker missing|/walker name=compaction /d|1'
+	       'without the mapper line|/forkfix: mapper maps=/d|1'
+	       'with maps of the mapper failed|s/\(forkfix: mapper maps=[0-9]*\) failed=0/\1 failed=2/|1'
+	       'with the mapper idle|s/forkfix: mapper maps=[0-9]*/forkfix: mapper maps=0/|1')
 	# Each message the splat scan must catch, before the done line (the
 	# samples hold no '|').
 	for line in "${SPLAT_SAMPLES[@]}"; do

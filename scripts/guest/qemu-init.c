@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,6 +71,7 @@
 #define MEMCG_IDLE	MEMCG "/idle"
 #define MEMCG_SWEEP	MEMCG "/sweep"
 /* memory.max of MEMCG, over init and its sweeps. */
+#define MAPPER_PAGES	64
 #define MEMCG_MAX	(256UL << 20)
 /*
  * What a sweep's memcg may still hold, once it is gone and RCU has freed
@@ -1907,12 +1909,81 @@ static void walk_phase(double seconds, int max_point)
 	parent_check(-1);
 }
 
+/*
+ * A task beside the debugfs run of the suite, on the last CPU: it maps,
+ * writes and unmaps accounted anonymous memory in a loop.  Nothing the
+ * suite does to stop a copy may make one of its maps fail.
+ */
+struct mapper {
+	int stop;
+	int running;
+	unsigned long maps;
+	unsigned long failed;
+	int first_errno;
+};
+
+static void mapper_loop(struct mapper *m)
+{
+	size_t len = MAPPER_PAGES * PAGE;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	void *addr;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpus > 1 ? cpus - 1 : 0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fail("mapper: sched_setaffinity: %s", strerror(errno));
+	__atomic_store_n(&m->running, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&m->stop, __ATOMIC_SEQ_CST)) {
+		addr = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (addr == MAP_FAILED) {
+			if (!m->failed++)
+				m->first_errno = errno;
+			continue;
+		}
+		memset(addr, 0x5a, len);
+		munmap(addr, len);
+		m->maps++;
+	}
+	_exit(0);
+}
+
 static void kunit_rerun(void)
 {
+	struct mapper *m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int status;
+	pid_t pid;
+
+	if (m == MAP_FAILED) {
+		fail("mapper: mmap: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid < 0)
+		fail("mapper: fork: %s", strerror(errno));
+	if (!pid)
+		mapper_loop(m);
+	while (pid > 0 && !__atomic_load_n(&m->running, __ATOMIC_SEQ_CST))
+		usleep(1000);
+
 	put(DBG "/kunit/" KUNIT_SUITE "/run", "1");
+
+	__atomic_store_n(&m->stop, 1, __ATOMIC_SEQ_CST);
+	if (pid > 0 && (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+			WEXITSTATUS(status)))
+		fail("mapper: did not exit cleanly");
 	say("ktap-begin");
 	cat(DBG "/kunit/" KUNIT_SUITE "/results");
 	say("ktap-end");
+	say("mapper maps=%lu failed=%lu", m->maps, m->failed);
+	if (m->failed)
+		fail("mapper: %lu of %lu maps of accounted memory failed while the suite ran, the first with %s",
+		     m->failed, m->maps + m->failed, strerror(m->first_errno));
+	if (!m->maps)
+		fail("mapper: no map while the suite ran");
+	munmap(m, sizeof(*m));
 }
 
 static void kmemleak(void)
