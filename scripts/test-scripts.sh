@@ -656,23 +656,33 @@ test_race_parse() {
 [    7.000001] RIP: 0010:unuse_pte_range+0x1c4/0x640
 [    8.000000] forkfix: race-end t=3 forks=10 failed=5 swapoffs=2
 EOT
-	got=$(
-		source "$REPO_DIR/scripts/class-race.sh"
-		tree_vars 6.12.y
-		parse "$d"
-		printf '%s|%s|%s' "$R_SITE" "$R_SPLAT" "$R_END"
-	) || got="parse failed"
+	got=$(race_parse "$d" '%s|%s|%s' R_SITE R_SPLAT R_END) || got="parse failed"
 	report "class-race.sh: the splat's site is the RIP after the first splat line" \
 		"$([[ "$got" == "unuse_pte_range|7.000000|1" ]] && echo 0 || echo 1)" "got: $got"
 	sed -i '/KASAN\|unuse_pte_range/d' "$d/console.log"
-	got=$(
-		source "$REPO_DIR/scripts/class-race.sh"
-		tree_vars 6.12.y
-		parse "$d"
-		printf '%s|%s|%s' "$R_SITE" "$R_SPLATS" "$R_END"
-	) || got="parse failed"
+	got=$(race_parse "$d" '%s|%s|%s' R_SITE R_SPLATS R_END) || got="parse failed"
 	report "class-race.sh: a console without a splat has no site" \
 		"$([[ "$got" == "-|0|1" ]] && echo 0 || echo 1)" "got: $got"
+}
+
+# race_parse DIR FORMAT VAR...: class-race.sh's parse of DIR/console.log,
+# in a subshell that sources it; prints the named R_* variables in FORMAT.
+race_parse() {
+	local dir="$1" format="$2" name
+	local -a values=()
+
+	shift 2
+	(
+		# shellcheck source=scripts/class-race.sh
+		source "$REPO_DIR/scripts/class-race.sh"
+		tree_vars 6.12.y
+		parse "$dir"
+		for name in "$@"; do
+			values+=("${!name}")
+		done
+		# shellcheck disable=SC2059
+		printf "$format" "${values[@]}"
+	)
 }
 
 # check-series.sh's list of objects to build per patch: a C file that
