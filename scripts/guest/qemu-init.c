@@ -71,7 +71,6 @@
 #define MEMCG_IDLE	MEMCG "/idle"
 #define MEMCG_SWEEP	MEMCG "/sweep"
 /* memory.max of MEMCG, over init and its sweeps. */
-#define MAPPER_PAGES	64
 #define MEMCG_MAX	(256UL << 20)
 /*
  * What a sweep's memcg may still hold, once it is gone and RCU has freed
@@ -1914,6 +1913,8 @@ static void walk_phase(double seconds, int max_point)
  * writes and unmaps accounted anonymous memory in a loop.  Nothing the
  * suite does to stop a copy may make one of its maps fail.
  */
+#define MAPPER_PAGES	64	/* mapped, written and unmapped each turn */
+
 struct mapper {
 	int stop;
 	int running;
