@@ -10,6 +10,16 @@
 KNOWN_TREES=(6.12.y mainline)
 DEFAULT_TREE=6.12.y
 
+# The broken variants that both trees have, each caught by the message of
+# the check it breaks (kunit/<tree>/broken/NAME.patch).
+BROKEN_COMMON=($'oom-skip-clear\tMMF_OOM_SKIP is not set'
+	       $'unstable-clear\tMMF_UNSTABLE is not set'
+	       $'pgtables-left\t[1-9][0-9]* bytes of page tables left'
+	       $'stop-unclosed\tcopies of the stop VMA opened [1-9][0-9]* times, closed 0'
+	       $'parent-closed\tthe teardown closed VMAs of the parent'
+	       $'parent-harmed\tparent page at 0x[0-9a-f]+ lost its contents'
+	       $'rmap-left\t[1-9][0-9]* VMAs of the child still in anon_vma/i_mmap trees')
+
 # tree_vars TREE: set the TREE_* variables of one tree.
 #   TREE_PKG                Debian source package of the base
 #   TREE_VERSION, TREE_SHA256, TREE_BASE_COMMIT, TREE_DEBCONFIG_SHA256
@@ -121,7 +131,8 @@ tree_vars() {
 		TREE_SPLAT_RE='Unused swap (file|offset) entry'
 		TREE_BROKEN=($'charge-leak\tpages of commit charge not given back'
 			     $'rss-left\tRSS counter MM_FILEPAGES is 1'
-			     $'map-count-kept\tmap_count is [1-9]')
+			     $'map-count-kept\tmap_count is [1-9]'
+			     "${BROKEN_COMMON[@]}")
 		# One charged page per failed fork, which neither kmemleak nor
 		# the suite sees: the sweeps' memcg check must.
 		TREE_QEMU_BROKEN=($'page-leak\tthe memcg of the sweep is still charged')
@@ -160,11 +171,15 @@ tree_vars() {
 				  "no VMA copied, the first at address 0")
 		TREE_SWEEP_CASE="each allocation in turn"
 		TREE_SKIP_OK=($'all\teach allocation in turn\tsleeping allocations are exempt')
+		# No map-count-kept: the base is that defect (the negative control).
+		TREE_BROKEN=($'charge-leak\tpages of commit charge not given back'
+			     $'rss-left\tRSS counter MM_FILEPAGES is 1'
+			     "${BROKEN_COMMON[@]}")
 		TREE_DEBCONFIG_PKG=linux-config-7.3
 		TREE_DEBCONFIG_TARGETS=(mm/ kernel/fork.o kernel/events/ lib/kunit/)
 		TREE_DEBCONFIG_SUITE=trixie-backports
 		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64)
-		TREE_FULL=(apply series:all kunit:x86_64 kunit-base:x86_64 qemu:all
+		TREE_FULL=(apply series:all kunit:x86_64 kunit-base:x86_64 kunit-broken:x86_64 qemu:all
 			   qemu-base:all walk:all debian:all)
 		;;
 	*)
