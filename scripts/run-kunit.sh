@@ -37,10 +37,12 @@ one PASS/FAIL line per run and "N passed, N failed".
 Options:
       --tree TREE     tree to run (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
   -a, --arch LIST     architectures, comma separated, or all
-                      (default: all = ${KNOWN_ARCHES[*]})
+                      (default: all = ${KNOWN_ARCHES[*]}); also um: User
+                      Mode Linux, kunit.py's default, which has no THP
+                      (its case skips there, as the tree table allows)
       --base          the negative control: base + test patches
-      --broken LIST   broken variants, comma separated, or all
-                      (6.12.y: charge-leak, rss-left, map-count-kept)
+      --broken LIST   broken variants, comma separated, or all (the
+                      names of kunit/<tree>/broken/*.patch)
       --timeout SEC   kunit.py --timeout for one boot (default: $DEFAULT_TIMEOUT)
   -j, --jobs N        make -j (default: $(nproc))
       --no-install    never run apt-get, only say what is missing
@@ -50,16 +52,15 @@ EOT
 
 # run_kunit ARCH LOG JSON: kunit.py run; its exit status is judged from JSON.
 # The kunitconfig leaves out THP, which UML (kunit.py's default) lacks and
-# x86_64 has off by default: our arches have it, so it is added here.
+# x86_64 has off by default: the QEMU arches have it, so it is added there.
 run_kunit() {
-	local arch="$1" log="$2" json="$3" out cmd=()
+	local arch="$1" log="$2" json="$3" out line cmd=()
 
 	arch_vars "$arch"
 	out=$(build_dir "kunit-$arch")
 	mkdir -p "$out"
 	cmd=(python3 tools/testing/kunit/kunit.py run
 	     --kunitconfig="$TREE_KUNIT_DIR"
-	     --kconfig_add=CONFIG_TRANSPARENT_HUGEPAGE=y
 	     --arch="$KARCH"
 	     --build_dir="$out"
 	     --jobs="$JOBS"
@@ -67,6 +68,13 @@ run_kunit() {
 	     --make_options="CC=$(arch_cc)"
 	     --json="$json")
 	[[ -z "$CROSS" ]] || cmd+=(--cross_compile="$CROSS")
+	if [[ "$KARCH" == um ]]; then
+		for line in "${TREE_UM_CONFIG[@]}"; do
+			cmd+=(--kconfig_add="$line")
+		done
+	else
+		cmd+=(--kconfig_add=CONFIG_TRANSPARENT_HUGEPAGE=y)
+	fi
 	# A run that never boots must not be judged on the last one's console.
 	rm -f "$json" "$out/test.log"
 	(cd "$TREE_DIR" && PATH="$(qemu_tcg_shim):$PATH" "${cmd[@]}") >"$log" 2>&1 || true
@@ -126,6 +134,7 @@ main() {
 	JOBS=$(nproc)
 	TIMEOUT=$DEFAULT_TIMEOUT
 	ARCH_OPT=all
+	EXTRA_ARCHES=("${KUNIT_ONLY_ARCHES[@]}")
 	opts=$(getopt -o ha:j: -l help,tree:,arch:,base,broken:,timeout:,jobs:,no-install -n "$PROG" -- "$@") ||
 		{ usage >&2; exit 2; }
 	eval set -- "$opts"

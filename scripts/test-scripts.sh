@@ -148,6 +148,11 @@ test_options() {
 		expect_error "$s --jobs 0" "--jobs takes a positive number" "$REPO_DIR/$s" --jobs 0
 		expect_error "$s extra argument" "unexpected argument" "$REPO_DIR/$s" x86_64
 	done
+	# UML is for kunit.py alone: every other script refuses it.
+	for s in run-qemu.sh scripts/check-series.sh scripts/bench.sh scripts/class-race.sh \
+		 scripts/debian-configs.sh scripts/mm-selftests.sh scripts/stress-ng.sh; do
+		expect_error "$s --arch um" "unknown arch 'um'" "$REPO_DIR/$s" --arch um
+	done
 	for s in run-qemu.sh scripts/run-kunit.sh scripts/bench.sh; do
 		expect_error "$s --timeout soon" "--timeout takes seconds" "$REPO_DIR/$s" --timeout soon
 	done

@@ -16,6 +16,11 @@ GUEST_HUGEPAGES=8
 # Architectures that boot under QEMU; "riscv-nommu" is build-only (the no-MMU
 # build check of check-series.sh).
 KNOWN_ARCHES=(x86_64 arm64)
+# Architectures that a script accepts besides KNOWN_ARCHES, never part of
+# "all": run-kunit.sh sets it to KUNIT_ONLY_ARCHES.
+EXTRA_ARCHES=()
+# User Mode Linux, kunit.py's default: no QEMU, no guest, kunit.py only.
+KUNIT_ONLY_ARCHES=(um)
 
 # arch_vars NAME: set the per-arch variables.
 #   KARCH         the kernel's ARCH=
@@ -63,6 +68,18 @@ arch_vars() {
 			   -numa "node,nodeid=1,cpus=$(guest_cpus_of_node1),memdev=node1")
 		NUMA_APPEND=""
 		;;
+	um)
+		KARCH=um
+		DEBARCH=amd64
+		CROSS=""
+		IMAGE=linux
+		IMAGE_TARGET=linux
+		CONSOLE=""
+		QEMU_CMD=()
+		ARCH_PKGS=(gcc:gcc /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev)
+		NUMA_QEMU=()
+		NUMA_APPEND=""
+		;;
 	riscv-nommu)
 		KARCH=riscv
 		DEBARCH=riscv64
@@ -92,8 +109,8 @@ parse_arches() {
 		return 0
 	fi
 	for a in ${1//,/ }; do
-		[[ " ${KNOWN_ARCHES[*]} " == *" $a "* ]] ||
-			die "unknown arch '$a' (known: ${KNOWN_ARCHES[*]}, all)"
+		[[ " ${KNOWN_ARCHES[*]} ${EXTRA_ARCHES[*]} " == *" $a "* ]] ||
+			die "unknown arch '$a' (known: ${KNOWN_ARCHES[*]}${EXTRA_ARCHES[*]:+ ${EXTRA_ARCHES[*]}}, all)"
 		[[ " ${ARCHES[*]} " == *" $a "* ]] || ARCHES+=("$a")
 	done
 	[[ ${#ARCHES[@]} -gt 0 ]] || die "--arch needs at least one architecture"
