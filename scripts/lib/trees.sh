@@ -18,6 +18,7 @@ BROKEN_COMMON=($'oom-skip-clear\tMMF_OOM_SKIP is not set'
 	       $'stop-unclosed\tcopies of the stop VMA opened [1-9][0-9]* times, closed 0'
 	       $'parent-closed\tthe teardown closed VMAs of the parent'
 	       $'parent-harmed\tparent page at 0x[0-9a-f]+ lost its contents'
+	       $'parent-flags\tparent VMA [0-9]+ at 0x[0-9a-f]+ changed flags'
 	       $'rmap-left\t[1-9][0-9]* VMAs of the child still in anon_vma/i_mmap trees')
 
 # tree_vars TREE: set the TREE_* variables of one tree.
