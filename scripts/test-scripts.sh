@@ -735,7 +735,8 @@ judge_verdict() {
 # run (x86_64, --no-kinds, kept in scripts/tests/), and on copies of it
 # with one thing broken: a splat that the old scan missed, init's own
 # count of failed checks, no "done" line, a FAIL line of init, a case lost
-# from the debugfs rerun, a map that failed beside it.
+# from the debugfs rerun, a map that failed beside it, no failed copy of the
+# parent's LDT.
 test_qemu_judge() {
 	local console="$REPO_DIR/scripts/tests/console-6.12.y-x86_64.log" d="$TMP/qjudge" c name edit want rc line
 	local -a cases
@@ -759,7 +760,9 @@ test_qemu_judge() {
 	       'with a walker missing|/walker name=compaction /d|1'
 	       'without the mapper line|/forkfix: mapper maps=/d|1'
 	       'with maps of the mapper failed|s/\(forkfix: mapper maps=[0-9]*\) failed=0/\1 failed=2/|1'
-	       'with the mapper idle|s/forkfix: mapper maps=[0-9]*/forkfix: mapper maps=0/|1')
+	       'with the mapper idle|s/forkfix: mapper maps=[0-9]*/forkfix: mapper maps=0/|1'
+	       'with no LDT copy failed|s/ arch-dup-failed=[0-9]*/ arch-dup-failed=0/|1'
+	       'without the count of LDT copies failed|s/ arch-dup-failed=[0-9]*//|1')
 	# Each message the splat scan must catch, before the done line (the
 	# samples hold no '|').
 	for line in "${SPLAT_SAMPLES[@]}"; do

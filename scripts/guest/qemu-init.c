@@ -44,6 +44,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/userfaultfd.h>
+#ifdef __x86_64__
+#include <asm/ldt.h>
+#endif
 
 #include "fail-nth.h"
 #include "kmsg-out.h"
@@ -657,6 +660,63 @@ static void uprobe_setup(void)
 	}
 }
 
+/* --- A copy that fails after the last VMA (x86_64) --- */
+
+#define ARCH_DUP_TRACE	TRACING "/instances/forkfix"
+static int arch_dup_on;
+
+/*
+ * x86_64: give the whole parent an LDT.  fork() copies it in
+ * arch_dup_mmap(), after the loop over the VMAs, so an injected failure
+ * there tears down a child with every VMA copied and no stop VMA.  A
+ * return probe on ldt_dup_context(), filtered on a non-zero return and
+ * traced in an instance of its own, counts those failures.
+ */
+static void arch_dup_setup(void)
+{
+#ifdef __x86_64__
+	struct user_desc desc = {
+		.entry_number = 0,
+		.limit = 0xfffff,
+		.seg_32bit = 1,
+		.limit_in_pages = 1,
+		.useable = 1,
+	};
+
+	if (syscall(SYS_modify_ldt, 1, &desc, sizeof(desc))) {
+		fail("modify_ldt: %s", strerror(errno));
+		return;
+	}
+	if (mkdir(ARCH_DUP_TRACE, 0755) && errno != EEXIST) {
+		fail("mkdir " ARCH_DUP_TRACE ": %s", strerror(errno));
+		return;
+	}
+	if (put(TRACING "/kprobe_events", "r:forkfix/ldt_dup ldt_dup_context ret=$retval") ||
+	    put(ARCH_DUP_TRACE "/events/forkfix/ldt_dup/filter", "ret != 0") ||
+	    put(ARCH_DUP_TRACE "/events/forkfix/ldt_dup/enable", "1"))
+		return;
+	arch_dup_on = 1;
+#endif
+}
+
+/* The failed copies of the LDT traced so far; -1 without the probe. */
+static long arch_dup_failed(void)
+{
+	static char buf[1 << 16];
+	const char *p = buf;
+	long n = 0;
+
+	if (!arch_dup_on)
+		return -1;
+	if (!read_file(ARCH_DUP_TRACE "/trace", buf, sizeof(buf)))
+		return -1;
+	while ((p = strstr(p, " ldt_dup: ")) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
 /* --- KSM, memcg, NUMA --- */
 
 /* @field (e.g. "Swap:") of the VMA at @addr in the smaps text @smaps, in kB. */
@@ -1033,6 +1093,7 @@ static int build_parent(void)
 			fail("mprotect at %#lx: %s", addr, strerror(errno));
 	}
 	close(memfd);
+	arch_dup_setup();
 	/* A THP that fell back to small pages would be collapsed mid-sweep. */
 	if (self_smaps_kb((void *)(BASE + 6 * SLOT), "AnonHugePages:") != (long)(SZ_2M / 1024))
 		fail("the THP region is not one huge page (AnonHugePages %ld kB)",
@@ -1381,7 +1442,7 @@ static int fork_sweep(const char *kind)
 	const struct region *sw = NULL;
 	long memcg_start, memcg_end;
 	unsigned long events;
-	char buf[32], what[64], left_field[32];
+	char buf[32], what[64], left_field[64];
 	ssize_t len;
 	long left;
 	pid_t pid;
@@ -1540,8 +1601,11 @@ static int fork_sweep(const char *kind)
 	if (!kind) {
 		/* Init is back in MEMCG_IDLE, unless the loop broke off. */
 		memcg_enter(MEMCG_IDLE);
-		snprintf(left_field, sizeof(left_field), " memcg-left=%ld",
-			 sweep_memcg_end("fork-sweep: all kinds", failed));
+		len = snprintf(left_field, sizeof(left_field), " memcg-left=%ld",
+			       sweep_memcg_end("fork-sweep: all kinds", failed));
+		if (arch_dup_on)
+			snprintf(left_field + len, sizeof(left_field) - len,
+				 " arch-dup-failed=%ld", arch_dup_failed());
 	}
 	snprintf(what, sizeof(what), "kind-sweep kind=%s ", kind ?: "");
 	say("%spoints=%d failed=%d absorbed=%d complete=%d vmas=%d seconds=%.1f swapped-forks=%d uffd-events-of-failed-forks=%d memcg-start=%ld memcg-end=%ld memcg-max-move=%ld%s",
