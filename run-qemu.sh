@@ -78,9 +78,9 @@ Options:
                       (default: all = ${KNOWN_ARCHES[*]})
       --base          run the base plus the test patches (negative control)
       --broken NAME   run the series plus kunit/<tree>/broken/NAME.patch, a
-                      deliberately broken teardown (the names are the
-                      files' there; the guest's own check is 6.12.y's
-                      page-leak): must fail
+                      deliberately broken teardown: must fail (6.12.y's
+                      page-leak is for the guest's memcg check, the
+                      others for the suite)
   -j, --jobs N        make -j (default: $(nproc))
   -r, --results DIR   results directory
                       (default: $CACHE_DIR/results/qemu-<tree>-<variant>-<time>)
