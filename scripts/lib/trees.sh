@@ -12,7 +12,9 @@ DEFAULT_TREE=6.12.y
 
 # The broken variants that both trees have, each caught by the message of
 # the check it breaks (kunit/<tree>/broken/NAME.patch).
-BROKEN_COMMON=($'oom-skip-clear\tMMF_OOM_SKIP is not set'
+BROKEN_COMMON=($'charge-leak\tpages of commit charge not given back'
+	       $'rss-left\tRSS counter MM_FILEPAGES is 1'
+	       $'oom-skip-clear\tMMF_OOM_SKIP is not set'
 	       $'unstable-clear\tMMF_UNSTABLE is not set'
 	       $'pgtables-left\t[1-9][0-9]* bytes of page tables left'
 	       $'stop-unclosed\tcopies of the stop VMA opened [1-9][0-9]* times, closed 0'
@@ -138,10 +140,7 @@ tree_vars() {
 		TREE_UM_CONFIG=(CONFIG_UML_PCI_OVER_VIRTIO=n)
 		# mm/swapfile.c of 6.12 also reports entries of unused swap.
 		TREE_SPLAT_RE='Unused swap (file|offset) entry'
-		TREE_BROKEN=($'charge-leak\tpages of commit charge not given back'
-			     $'rss-left\tRSS counter MM_FILEPAGES is 1'
-			     $'map-count-kept\tmap_count is [1-9]'
-			     "${BROKEN_COMMON[@]}")
+		TREE_BROKEN=("${BROKEN_COMMON[@]}" $'map-count-kept\tmap_count is [1-9]')
 		# One charged page per failed fork, which neither kmemleak nor
 		# the suite sees: the sweeps' memcg check must.
 		TREE_QEMU_BROKEN=($'page-leak\tthe memcg of the sweep is still charged')
@@ -182,9 +181,7 @@ tree_vars() {
 		TREE_SKIP_OK=($'all\teach allocation in turn\tsleeping allocations are exempt'
 			      $'um\tdup_mmap_fail_after_thp\tneeds CONFIG_TRANSPARENT_HUGEPAGE')
 		# No map-count-kept: the base is that defect (the negative control).
-		TREE_BROKEN=($'charge-leak\tpages of commit charge not given back'
-			     $'rss-left\tRSS counter MM_FILEPAGES is 1'
-			     "${BROKEN_COMMON[@]}")
+		TREE_BROKEN=("${BROKEN_COMMON[@]}")
 		TREE_DEBCONFIG_PKG=linux-config-7.3
 		TREE_DEBCONFIG_TARGETS=(mm/ kernel/fork.o kernel/events/ lib/kunit/)
 		TREE_DEBCONFIG_SUITE=trixie-backports
