@@ -24,6 +24,10 @@ Apply patches/<tree>/ onto the tree's pinned base in the work tree
     and commit messages;
   - b4 shazam --offline-mode of the same mbox: the reference's tree;
   - quilt push -a with QUILT_PATCHES=patches/<tree>: the reference's tree;
+  - where the tree table asks for it (6.12.y), the DEP-3 form in
+    patches/<tree>/dep3: the same patches in the same order, each with
+    valid DEP-3 headers (scripts/lib/dep3.py check), and quilt push -a of
+    it gives the reference's tree;
   - every patch is addressed to what scripts/get_maintainer.pl names for it
     (maintainers in To:, or the tree table's To: and the maintainers in
     Cc:; reviewers and lists in Cc:), the cover letter to all of them;
@@ -101,19 +105,34 @@ apply_b4_shazam() {
 	same_tree "b4 shazam"
 }
 
+# apply_quilt [DIR]: quilt push -a of DIR's series file (default: the
+# shipped series) must give git am's tree.
 apply_quilt() {
-	local commit
+	local dir="${1:-$TREE_PATCH_DIR}" commit
 
 	reset_worktree "$TREE_DIR"
 	# The kernel's .gitignore hides .pc from git clean: remove it here.
 	rm -rf "${TREE_DIR:?}/.pc"
-	(cd "$TREE_DIR" && QUILT_PATCHES="$TREE_PATCH_DIR" QUILT_PC=.pc quilt push -a -q --fuzz=0)
+	(cd "$TREE_DIR" && QUILT_PATCHES="$dir" QUILT_PC=.pc quilt push -a -q --fuzz=0)
 	rm -rf "${TREE_DIR:?}/.pc"
 	git -C "$TREE_DIR" add -A -f -- .
 	commit=$(git_fixed -C "$TREE_DIR" commit -q -m "quilt push -a" && git -C "$TREE_DIR" rev-parse HEAD)
 	[[ "$(tree_of "$commit")" == "$REF_TREE" ]] ||
 		die "quilt: tree differs from git am's: $(git -C "$TREE_DIR" diff --stat "$REF_COMMIT" HEAD | tail -n1)"
-	echo "quilt push -a: tree $REF_TREE, as git am"
+	echo "quilt push -a of ${dir#"$REPO_DIR"/}/series: tree $REF_TREE, as git am"
+}
+
+# apply_dep3: the DEP-3 form holds the series' patches in the same order,
+# each with valid DEP-3 headers, and quilt applies it to git am's tree.
+apply_dep3() {
+	local dir="$TREE_PATCH_DIR/dep3"
+
+	[[ -f "$dir/series" ]] || die "no DEP-3 form: $dir/series is missing"
+	cmp -s "$TREE_PATCH_DIR/series" "$dir/series" ||
+		die "$dir/series names other patches than $TREE_PATCH_DIR/series"
+	python3 "$LIB/dep3.py" check "$dir"
+	echo "DEP-3 headers: $(wc -l <"$dir/series") patches, each with From, Date, Subject, Forwarded, Last-Update"
+	apply_quilt "$dir"
 }
 
 # recipients: every patch is addressed to what get_maintainer.pl names for
@@ -208,6 +227,10 @@ main() {
 		b4-am apply_b4_am
 	check "b4 shazam: same tree as git am" b4-shazam apply_b4_shazam
 	check "quilt push -a with QUILT_PATCHES=patches/$TREE: same tree as git am" quilt apply_quilt
+	if [[ "$TREE_DEP3" == 1 ]]; then
+		check "DEP-3 form patches/$TREE/dep3: valid headers, quilt push -a gives git am's tree" \
+			dep3 apply_dep3
+	fi
 	check "every mail goes to whom get_maintainer.pl names for its patch" recipients recipients
 	check "export-series.sh of git am's commits gives the shipped files" reexport reexport
 	reset_worktree "$TREE_DIR"

@@ -23,10 +23,14 @@ and git send-email expect it: fixed Message-Ids (the change-id, the
 version, the patch number and a hash of the patches), the patches in reply
 to the cover letter.  Each patch is addressed to what
 scripts/get_maintainer.pl names for it (maintainers in To:, reviewers and
-lists in Cc:; 6.12.y: To: stable, everyone else in Cc:), run in the base
-of the tree table's TREE_MAINT_TREE (6.12.y: mainline's, which has
-today's maintainers and addresses); the cover letter to all of them.
-Exporting the same commits again gives the same bytes.
+lists in Cc:; 6.12.y: To: Debian's kernel team, everyone else in Cc:),
+run in the base of the tree table's TREE_MAINT_TREE (6.12.y: mainline's,
+which has today's maintainers and addresses); the cover letter to all of
+them.  For a tree meant for a distribution's patch queue (6.12.y), also
+write patches/<tree>/dep3/: each patch with DEP-3 headers (Origin:,
+Forwarded:, Last-Update:) instead of the mail headers, and a quilt series
+file (scripts/lib/dep3.py says which fields).  Exporting the same commits
+again gives the same bytes.
 
 With --post DIR, export nothing: copy the shipped patches/<tree>/ into DIR,
 outside this repository, re-signed by whoever posts them.  The project's
@@ -164,10 +168,20 @@ main() {
 
 	(cd "$tmp" && find . -name '*.patch' ! -name '*-cover-letter.patch' -printf '%f\n' | sort) \
 		>"$tmp/series"
+	if [[ "$TREE_DEP3" == 1 ]]; then
+		python3 "$LIB/dep3.py" write "$tmp" "$REPO_DIR/scripts/upstream-ids.txt" "$tmp/dep3" ||
+			die "could not write the DEP-3 form of the series"
+	fi
 	mkdir -p "$out"
 	rm -f "$out"/*.patch "$out/series"
+	rm -rf "${out:?}/dep3"
 	cp "$tmp"/*.patch "$tmp/series" "$out/"
-	log "exported $(wc -l <"$out/series") patches and the cover letter to $out"
+	if [[ "$TREE_DEP3" == 1 ]]; then
+		cp -r "$tmp/dep3" "$out/"
+		log "exported $(wc -l <"$out/series") patches and the cover letter to $out, and their DEP-3 form to $out/dep3"
+	else
+		log "exported $(wc -l <"$out/series") patches and the cover letter to $out"
+	fi
 }
 
 main "$@"

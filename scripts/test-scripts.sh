@@ -66,7 +66,10 @@ problem, and leaves nothing half-done:
     debugfs rerun, or the rerun failing for another reason;
   - check-apply.sh on a copy whose patch 2 has a folded Subject: line and
     whose patch 3 lost linux-mm from Cc: the b4 checks, the recipients and
-    the re-export must fail, git am and quilt pass;
+    the re-export must fail, git am, quilt and the DEP-3 form pass;
+  - dep3.py check on the shipped DEP-3 form (passes) and on copies with a
+    Forwarded: missing, a To: left in, an Origin: with a short id, a
+    [PATCH] subject and a series naming a missing patch (each fails);
   - the judge of stress-ng.sh on made-up consoles: a good one passes, one
     without ENOMEM in the injected runs, one with a missed kretprobe return
     and one with a splat on the series fail;
@@ -557,13 +560,56 @@ PY
 	# And patch 3 no longer goes to linux-mm.
 	sed -i '0,/^ linux-mm@kvack\.org,\?$/{/^ linux-mm@kvack\.org,\?$/d}' "$copy/patches/$DEFAULT_TREE"/0003-*.patch
 	"$copy/scripts/check-apply.sh" --tree "$DEFAULT_TREE" >"$TMP/apply.out" 2>&1 || true
-	want=$'PASS git am\nFAIL b4 am:\nFAIL b4 shazam:\nPASS quilt push\nFAIL every mail\nFAIL export-series.sh of'
+	want=$'PASS git am\nFAIL b4 am:\nFAIL b4 shazam:\nPASS quilt push\nPASS DEP-3 form\nFAIL every mail\nFAIL export-series.sh of'
 	got=$(sed -n 's/^\(PASS\|FAIL\)  \([^ ]* [^ ]*\).*/\1 \2/p' "$TMP/apply.out")
 	if [[ "$got" == "$want" ]]; then
 		report "check-apply.sh on a folded Subject: and a lost Cc:: b4, recipients and re-export fail" 0
 	else
 		report "check-apply.sh on a folded Subject: and a lost Cc:: b4, recipients and re-export fail" 1 \
 			"got: ${got//$'\n'/, }"
+	fi
+}
+
+# dep3.py check: the shipped DEP-3 form passes, and each made-up fault in a
+# copy of it is rejected, naming the fault.
+test_dep3_judge() {
+	local src="$REPO_DIR/patches/$DEFAULT_TREE/dep3" first based fault dir want rc bad=""
+	local -a faults=(
+		$'no-forwarded\tno Forwarded: field'
+		$'to-left\tmail header To: left in'
+		$'short-origin\tis not \'backport, <upstream commit URL>\''
+		$'patch-subject\tkeeps its \\[PATCH prefix'
+		$'missing-file\tnamed in the series file, not in')
+
+	if ! python3 "$LIB/dep3.py" check "$src" >"$TMP/dep3.out" 2>&1; then
+		report "dep3.py check passes the shipped DEP-3 form" 1 "$(head -n1 "$TMP/dep3.out")"
+		return
+	fi
+	first=$(head -n1 "$src/series")
+	based=$(grep -l '^Origin: ' "$src"/*.patch | head -n1)
+	for fault in "${faults[@]}"; do
+		dir="$TMP/dep3-${fault%%$'\t'*}"
+		want="${fault#*$'\t'}"
+		cp -r "$src" "$dir"
+		case "${fault%%$'\t'*}" in
+		no-forwarded) sed -i '/^Forwarded: /d' "$dir/$first" ;;
+		to-left) sed -i '0,/^Date: /s//To: linux-mm@kvack.org\nDate: /' "$dir/$first" ;;
+		short-origin) sed -i -E 's|^(Origin: backport, https://git.kernel.org/linus/[0-9a-f]{12})[0-9a-f]+$|\1|' \
+				"$dir/${based##*/}" ;;
+		patch-subject) sed -i '0,/^Subject: /s//Subject: [PATCH 1\/8] /' "$dir/$first" ;;
+		missing-file) rm "$dir/$first" ;;
+		esac
+		rc=0
+		python3 "$LIB/dep3.py" check "$dir" >"$TMP/dep3.out" 2>&1 || rc=$?
+		if [[ $rc -eq 0 ]] || ! grep -q -E -e "$want" "$TMP/dep3.out"; then
+			bad+=" ${fault%%$'\t'*} (exit $rc: $(head -n1 "$TMP/dep3.out"))"
+		fi
+	done
+	if [[ -z "$bad" ]]; then
+		report "dep3.py check: the shipped form passes; no Forwarded:, a To:, a short Origin:, a [PATCH] subject, a missing patch fail" 0
+	else
+		report "dep3.py check: the shipped form passes; no Forwarded:, a To:, a short Origin:, a [PATCH] subject, a missing patch fail" 1 \
+			"not rejected:$bad"
 	fi
 }
 
@@ -1100,7 +1146,7 @@ test_hang() {
 # The tests, in the order they run (each a test_NAME function); the slow
 # ones last.
 ALL_TESTS=(options shellcheck check_propagates check_judges missing_version private_apt
-	   pin_gone repin missing_qemu apply_detects trailers_detects post_resigns
+	   pin_gone repin missing_qemu apply_detects dep3_judge trailers_detects post_resigns
 	   stress_judge splat_re race_parse series_objects qemu_judge kunit_judge base_judge broken_judge selftests_leaks step_inversion)
 SLOW_TESTS=(bad_patch hang)
 

@@ -48,6 +48,9 @@ BROKEN_COMMON=($'charge-leak\tpages of commit charge not given back'
 #   TREE_MAIL_TO            To: of every mail; empty: the maintainers
 #                           scripts/get_maintainer.pl names (the rest, and
 #                           all of them when this is set, go to Cc:)
+#   TREE_DEP3               1: export-series.sh also writes the DEP-3 form
+#                           of the series (patches/<tree>/dep3/), which
+#                           check-apply.sh checks and applies with quilt
 #   TREE_MAINT_TREE         the tree whose get_maintainer.pl and MAINTAINERS
 #                           are asked (empty: this one)
 #   TREE_KDOC               FILE:FUNCTION pairs that must have kernel-doc
@@ -96,6 +99,7 @@ tree_vars() {
 	TREE_APT_SUITE=""
 	TREE_MAIL_TO=""
 	TREE_MAINT_TREE=""
+	TREE_DEP3=0
 	TREE_INFRA_PATCHES=0
 	TREE_APT_MIRROR=http://deb.debian.org/debian
 	TREE_DEBCONFIG_PKG=""
@@ -114,8 +118,12 @@ tree_vars() {
 		TREE_KCONFIG=FORK_KUNIT_TEST
 		TREE_PREFIX="PATCH 6.12.y"
 		TREE_CHANGE_ID="20261124-dup-mmap-teardown-6-12-4f1e2d7c9a05"
-		# A backport: to the stable list, the mm people in Cc.
-		TREE_MAIL_TO="stable@vger.kernel.org"
+		# Hardening, not a fix of a crash the base still has, so not
+		# stable material: to a distribution that carries such patches
+		# on 6.12 (Debian's kernel team, which also gets the DEP-3
+		# form), the mm people in Cc for review.
+		TREE_MAIL_TO="debian-kernel@lists.debian.org"
+		TREE_DEP3=1
 		# 6.12's MAINTAINERS and .mailmap are out of date: ask mainline's.
 		TREE_MAINT_TREE=mainline
 		TREE_KDOC=(mm/memory.c:free_pgtables mm/vma.c:unmap_region
