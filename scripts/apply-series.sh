@@ -65,7 +65,7 @@ main() {
 	[[ -z "$pick" || "$pick" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--pick takes numbers separated by commas, not '$pick'"
 	ensure_packages base
 
-	series_patches "${patch_dir:-$TREE_PATCH_DIR}"
+	series_patches "$patch_dir"
 	if [[ $none -eq 1 ]]; then
 		chosen=()
 	elif [[ -n "$pick" ]]; then

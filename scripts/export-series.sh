@@ -50,10 +50,11 @@ Options:
 EOT
 }
 
-# post DIR: copies of the shipped series in DIR, From: and Signed-off-by:
-# of the poster's git identity instead of the project's.
+# post DIR: copies of the shipped series in DIR (a prerequisite series in
+# DIR/NAME, as in patches/<tree>), From: and Signed-off-by: of the poster's
+# git identity instead of the project's.
 post() {
-	local dir="$1" name email tmp
+	local dir="$1" name email tmp src sub
 
 	case "$(realpath -m "$dir")/" in
 	"$REPO_DIR"/*) die "--post writes outside this repository, not to $dir" ;;
@@ -62,15 +63,21 @@ post() {
 	email=$(git -C "$REPO_DIR" config user.email || true)
 	[[ -n "$name" && -n "$email" ]] ||
 		die "--post signs with your git identity: set git config user.name and user.email"
-	[[ -f "$TREE_PATCH_DIR/series" ]] || die "no shipped series in $TREE_PATCH_DIR"
-	if [[ -e "$dir" ]] && find "$dir" -mindepth 1 ! -name '*.patch' ! -name series | grep -q .; then
+	series_dirs
+	for src in "${SERIES_DIRS[@]}"; do
+		[[ -f "$src/series" ]] || die "no shipped series in $src"
+	done
+	if [[ -e "$dir" ]] && find "$dir" -mindepth 1 ! -name '*.patch' ! -name series ! -type d | grep -q .; then
 		die "$dir holds other files than a series: choose an empty or new directory"
 	fi
 	tmp=$(mktemp -d)
 	TMP_EXPORT="$tmp"
 	trap 'rm -rf "$TMP_EXPORT"' EXIT
-	cp "$TREE_PATCH_DIR"/*.patch "$TREE_PATCH_DIR/series" "$tmp/"
-	POSTER="$name <$email>" python3 - "$tmp"/*.patch <<'PY' || die "could not re-sign the series"
+	for src in "${SERIES_DIRS[@]}"; do
+		sub="${src#"$TREE_PATCH_DIR"}"
+		mkdir -p "$tmp/out$sub"
+		cp "$src"/*.patch "$src/series" "$tmp/out$sub/"
+		POSTER="$name <$email>" python3 - "$tmp/out$sub"/*.patch <<'PY' || die "could not re-sign the series"
 import os, re, sys
 
 poster = os.environ['POSTER']
@@ -96,14 +103,20 @@ for path in sys.argv[1:]:
         msg = msg.replace(sob, f'Signed-off-by: {poster}')
     open(path, 'w').write(head + sep + msg + sep2 + rest)
 PY
-	mkdir -p "$dir"
-	rm -f "$dir"/*.patch "$dir/series"
-	cp "$tmp"/*.patch "$tmp/series" "$dir/"
-	log "wrote $(wc -l <"$dir/series") patches and the cover letter to $dir, from and signed off by $name <$email>"
+	done
+	for src in "${SERIES_DIRS[@]}"; do
+		sub="${src#"$TREE_PATCH_DIR"}"
+		mkdir -p "$dir$sub"
+		rm -f "$dir$sub"/*.patch "$dir$sub/series"
+		cp "$tmp/out$sub"/*.patch "$tmp/out$sub/series" "$dir$sub/"
+		log "wrote $(wc -l <"$dir$sub/series") patches and the cover letter to $dir$sub, from and signed off by $name <$email>"
+	done
 }
 
 main() {
-	local tree="" reroll=1 out="" post_dir="" opts subject blurb tmp newest maint_tree extra=() patches=()
+	# export_one reads reroll, extra and maint_tree of this scope.
+	local tree="" reroll=1 out="" post_dir="" opts maint_tree extra=()
+	local entry name change_id n from to done=0 commits=()
 
 	opts=$(getopt -o ho:v: -l help,work-dir:,tree:,reroll:,out:,post: -n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
@@ -136,39 +149,62 @@ main() {
 	need_tools perl python3
 
 	maint_tree=$(maintainers_tree)
-
-	tmp=$(mktemp -d)
-	TMP_EXPORT="$tmp"
+	TMP_EXPORT=$(mktemp -d)
 	trap 'rm -rf "$TMP_EXPORT"' EXIT
+	mapfile -t commits < <(git -C "$tree" rev-list --reverse "$BASE_REF..HEAD")
+	from="$BASE_REF"
+	for entry in "${TREE_PREREQS[@]}"; do
+		IFS=$'\t' read -r name change_id n <<<"$entry"
+		[[ $((done + n)) -lt ${#commits[@]} ]] ||
+			die "$tree has ${#commits[@]} commits on the base: none left for the series after $name"
+		to="${commits[done + n - 1]}"
+		export_one "$tree" "$from" "$to" "$REPO_DIR/scripts/cover/$TREE-$name.txt" \
+			"$change_id" "$out/$name" 0
+		from="$to" done=$((done + n))
+	done
+	export_one "$tree" "$from" HEAD "$TREE_COVER" "$TREE_CHANGE_ID" "$out" "$TREE_DEP3"
+}
+
+# export_one WORK FROM TO COVER CHANGE_ID OUT DEP3: export the commits
+# FROM..TO of WORK as one mail thread into OUT (its *.patch, series and,
+# with DEP3 1, dep3/), the cover letter from COVER.  A series after a
+# prerequisite one says so in its cover letter (prerequisite-patch-id:).
+export_one() {
+	local tree="$1" from="$2" to="$3" cover="$4" change_id="$5" out="$6" dep3="$7"
+	local tmp newest subject blurb patches=()
+
+	[[ -f "$cover" ]] || die "missing $cover"
+	tmp="$TMP_EXPORT/$(basename "$out")"
+	mkdir -p "$tmp"
 	# The cover letter takes the committer's identity and the time of
 	# day: use the series' author and its newest author date, so that
 	# exporting the same commits again gives the same files.  Neither the
 	# user's nor the system's git configuration may change the output
 	# (diff prefixes, algorithm, abbreviations).
-	newest=$(git -C "$tree" log --format='%at %aD' "$BASE_REF..HEAD" | sort -n | tail -n1)
+	newest=$(git -C "$tree" log --format='%at %aD' "$from..$to" | sort -n | tail -n1)
 	GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 \
-	GIT_COMMITTER_NAME=$(git -C "$tree" log -1 --format=%an HEAD) \
-	GIT_COMMITTER_EMAIL=$(git -C "$tree" log -1 --format=%ae HEAD) \
+	GIT_COMMITTER_NAME=$(git -C "$tree" log -1 --format=%an "$to") \
+	GIT_COMMITTER_EMAIL=$(git -C "$tree" log -1 --format=%ae "$to") \
 	GIT_COMMITTER_DATE="${newest#* }" \
 	git -C "$tree" -c core.abbrev=12 -c diff.algorithm=myers format-patch -q \
 		--cover-letter --base="$BASE_REF" --subject-prefix="$TREE_PREFIX" \
-		--no-signature "${extra[@]}" -o "$tmp" "$BASE_REF..HEAD"
+		--no-signature "${extra[@]}" -o "$tmp" "$from..$to"
 
 	# Who gets each patch: scripts/get_maintainer.pl of the tree that
 	# names today's maintainers (the tree table's TREE_MAINT_TREE), as a
 	# poster runs it (no git history: the bases are tarball imports).
 	mapfile -t patches < <(find "$tmp" -maxdepth 1 -name '*.patch' ! -name '*-cover-letter.patch' | sort)
 	maintainers_of "$maint_tree" "$tmp/maint" "${patches[@]}"
-	subject=$(head -n1 "$TREE_COVER")
-	blurb=$(tail -n +3 "$TREE_COVER")
-	SUBJECT="$subject" BLURB="$blurb" CHANGE_ID="$TREE_CHANGE_ID" REROLL="$reroll" \
+	subject=$(head -n1 "$cover")
+	blurb=$(tail -n +3 "$cover")
+	SUBJECT="$subject" BLURB="$blurb" CHANGE_ID="$change_id" REROLL="$reroll" \
 	MAIL_TO="$TREE_MAIL_TO" python3 "$LIB/series_mail.py" "$tmp" "$tmp/maint" ||
 		die "could not write the mail headers of the series"
 	rm -rf "$tmp/maint"
 
-	(cd "$tmp" && find . -name '*.patch' ! -name '*-cover-letter.patch' -printf '%f\n' | sort) \
+	(cd "$tmp" && find . -maxdepth 1 -name '*.patch' ! -name '*-cover-letter.patch' -printf '%f\n' | sort) \
 		>"$tmp/series"
-	if [[ "$TREE_DEP3" == 1 ]]; then
+	if [[ "$dep3" == 1 ]]; then
 		python3 "$LIB/dep3.py" write "$tmp" "$REPO_DIR/scripts/upstream-ids.txt" "$tmp/dep3" ||
 			die "could not write the DEP-3 form of the series"
 	fi
@@ -176,7 +212,7 @@ main() {
 	rm -f "$out"/*.patch "$out/series"
 	rm -rf "${out:?}/dep3"
 	cp "$tmp"/*.patch "$tmp/series" "$out/"
-	if [[ "$TREE_DEP3" == 1 ]]; then
+	if [[ "$dep3" == 1 ]]; then
 		cp -r "$tmp/dep3" "$out/"
 		log "exported $(wc -l <"$out/series") patches and the cover letter to $out, and their DEP-3 form to $out/dep3"
 	else

@@ -54,8 +54,8 @@ RESTORE=0
 cleanup() {
 	if [[ $RESTORE -eq 1 && -n "$BACKUP" ]]; then
 		cp "$BACKUP/pin" "$PIN_FILE"
-		rm -f "$TREE_PATCH_DIR"/*.patch "$TREE_PATCH_DIR/series"
-		cp "$BACKUP/patches/"* "$TREE_PATCH_DIR/"
+		rm -rf "${TREE_PATCH_DIR:?}"
+		cp -a "$BACKUP/patches" "$TREE_PATCH_DIR"
 		log "restored scripts/pins/$TREE and patches/$TREE/"
 	fi
 	[[ -z "$WT" ]] || rm -f "$WT.am.log"
@@ -238,9 +238,9 @@ main() {
 
 	# 4. Pins and re-export; restored if anything fails from here.
 	BACKUP=$(mktemp -d)
-	mkdir -p "$BACKUP/patches"
 	cp "$PIN_FILE" "$BACKUP/pin"
-	cp "$TREE_PATCH_DIR"/*.patch "$TREE_PATCH_DIR/series" "$BACKUP/patches/"
+	# The whole directory: prerequisite series and the DEP-3 form too.
+	cp -a "$TREE_PATCH_DIR" "$BACKUP/patches"
 	RESTORE=1
 	write_pins "$PIN_FILE"
 	"$REPO_DIR/scripts/export-series.sh" --tree "$TREE" --work-dir "$WT" >"$BACKUP/export.log" 2>&1 ||
@@ -248,9 +248,9 @@ main() {
 	RESTORE=0
 
 	# 5. What changed.
-	for p in "$BACKUP/patches"/*.patch; do
-		log "  ${p##*/}: $(what_changed "$p" "$TREE_PATCH_DIR/${p##*/}")"
-	done
+	while IFS= read -r p; do
+		log "  ${p#"$BACKUP/patches/"}: $(what_changed "$p" "$TREE_PATCH_DIR/${p#"$BACKUP/patches/"}")"
+	done < <(find "$BACKUP/patches" -name '*.patch' ! -path '*/dep3/*' | sort)
 	log "$TREE moved from $TREE_PKG $old_ver to $NEW (base-commit $NEW_COMMIT)."
 	log "next: review 'git diff', run scripts/test.sh --tree $TREE, update the prose that names the version"
 }

@@ -45,6 +45,14 @@ BROKEN_COMMON=($'charge-leak\tpages of commit charge not given back'
 #   TREE_UM_CONFIG          extra config lines of its kunit.py runs on UML
 #   TREE_PREFIX             subject prefix of the exported patches
 #   TREE_CHANGE_ID          b4 change-id of the series
+#   TREE_PREREQS            "NAME<TAB>CHANGE-ID<TAB>N": series of their own
+#                           that the tree's series depends on, each posted
+#                           to its own maintainers with its own cover
+#                           letter (scripts/cover/<tree>-NAME.txt), in
+#                           patches/<tree>/NAME/: the first N commits of
+#                           the work tree, in this order, then the tree's
+#                           series.  Everything that applies the series
+#                           applies them first (series_patches)
 #   TREE_MAIL_TO            To: of every mail; empty: the maintainers
 #                           scripts/get_maintainer.pl names (the rest, and
 #                           all of them when this is set, go to Cc:)
@@ -100,6 +108,7 @@ tree_vars() {
 	TREE_MAIL_TO=""
 	TREE_MAINT_TREE=""
 	TREE_DEP3=0
+	TREE_PREREQS=()
 	TREE_INFRA_PATCHES=0
 	TREE_APT_MIRROR=http://deb.debian.org/debian
 	TREE_DEBCONFIG_PKG=""
@@ -172,9 +181,11 @@ tree_vars() {
 		TREE_KCONFIG=DUP_MMAP_KUNIT_TEST
 		TREE_PREFIX="PATCH"
 		TREE_CHANGE_ID="20261126-dup-mmap-map-count-0b7d61e2c3a4"
-		TREE_KDOC=(lib/kunit/test.c:kunit_run_param_test mm/mmap.c:dup_mmap)
-		# Patch 1 makes KUnit run a failed parameterised case again
-		# from debugfs: the base's rerun needs it as much.
+		TREE_KDOC=(lib/kunit/test.c:kunit_init_parent_param_test mm/mmap.c:dup_mmap)
+		# The KUnit fix goes to the KUnit maintainers on its own: it
+		# makes KUnit run a failed parameterised case again from
+		# debugfs, which the base's rerun needs as much.
+		TREE_PREREQS=($'kunit\t20261207-kunit-param-rerun-7c41d09e5b3a\t1')
 		TREE_INFRA_PATCHES=1
 		# KUnit of 7.3 can skip the boot-time run (kunit.autorun),
 		# and allnoconfig turns it off.
@@ -271,12 +282,22 @@ git_fixed() {
 	    -c gc.auto=0 -c maintenance.auto=false "$@"
 }
 
-# series_patches [DIR]: set SERIES to the patches of the tree's series
-# (or of DIR), in the order of its series file.
-series_patches() {
-	local dir="${1:-$TREE_PATCH_DIR}" line
+# series_dirs: set SERIES_DIRS to the directories of the tree's series in
+# the order they apply: those of TREE_PREREQS, then patches/<tree>.
+series_dirs() {
+	local entry
 
-	SERIES=()
+	SERIES_DIRS=()
+	for entry in "${TREE_PREREQS[@]}"; do
+		SERIES_DIRS+=("$TREE_PATCH_DIR/${entry%%$'\t'*}")
+	done
+	SERIES_DIRS+=("$TREE_PATCH_DIR")
+}
+
+# series_of DIR: append the patches of DIR's series file to SERIES.
+series_of() {
+	local dir="$1" line n=0
+
 	[[ -f "$dir/series" ]] || die "no series file in $dir"
 	while IFS= read -r line || [[ -n "$line" ]]; do
 		line="${line%%#*}"
@@ -284,8 +305,26 @@ series_patches() {
 		[[ -n "$line" ]] || continue
 		[[ -f "$dir/$line" ]] || die "$dir/series lists $line, which does not exist"
 		SERIES+=("$dir/$line")
+		n=$((n + 1))
 	done <"$dir/series"
-	[[ ${#SERIES[@]} -gt 0 ]] || die "$dir/series lists no patch"
+	[[ $n -gt 0 ]] || die "$dir/series lists no patch"
+}
+
+# series_patches [DIR]: set SERIES to the patches of the tree's series,
+# its prerequisite series first (TREE_PREREQS), or to those of DIR alone,
+# in the order of the series files.
+series_patches() {
+	local dir
+
+	SERIES=()
+	if [[ $# -gt 0 && -n "$1" ]]; then
+		series_of "$1"
+		return
+	fi
+	series_dirs
+	for dir in "${SERIES_DIRS[@]}"; do
+		series_of "$dir"
+	done
 }
 
 # tree_fragment DEST: the config lines every kernel of the tree gets: its
