@@ -4,11 +4,11 @@
 # Build a debug kernel (Kconfig.fragment plus the tree's KUnit suite: KASAN,
 # DEBUG_VM, lockdep, kmemleak, fault injection, and a distribution's mm) with
 # a tree's series, boot it under QEMU (TCG) for x86_64 and arm64 with a small
-# static init (scripts/guest/qemu-init.c), and check the results: the KUnit
-# suite at boot and again from debugfs with fault injection on, fork() sweeps
-# over every fault-injection point (each kind of the distribution's mm on its
-# own, then all of them), walkers racing failed forks, kmemleak, and no splat
-# in the console.
+# static init (scripts/guest/qemu-init.c and its init-*.c), and check the
+# results: the KUnit suite at boot and again from debugfs with fault
+# injection on, fork() sweeps over every fault-injection point (each kind of
+# the distribution's mm on its own, then all of them), walkers racing failed
+# forks, kmemleak, and no splat in the console.
 set -euo pipefail
 
 PROG=$(basename "$0")
@@ -18,9 +18,10 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scripts/lib/all.sh"
 DEFAULT_TIMEOUT=1500
 DEFAULT_WALK_SECONDS=60
 # The kinds of the distribution's mm with a sweep of their own in the guest
-# (scripts/guest/qemu-init.c, kind_names[]).
+# (scripts/guest/init-parent.c, kind_names[]).
 DISTRO_KINDS=(swapped uffd-missing uffd-wp hugetlb-private hugetlb-shared ksm mlocked mbind uprobe)
-# The walkers that run while forks fail (walker_names[] there).
+# The walkers that run while forks fail (scripts/guest/init-walkers.c,
+# walker_names[]).
 WALKERS=(swapoff-swapon pageout uprobe-toggle proc-readers compaction ksmd-khugepaged)
 # Passed to init as its environment.  No rseq: after a fork() that did not
 # use up fail-nth, the count is still armed when the parent returns to user
@@ -349,7 +350,7 @@ run_arch() {
 	build_kernel "$out" "$ARCH_DIR/build.log"
 	stage_time build "$t"
 
-	stage "initramfs: static init from scripts/guest/qemu-init.c, usr/gen_init_cpio"
+	stage "initramfs: static init qemu-init from scripts/guest, usr/gen_init_cpio"
 	t=$SECONDS
 	make_initramfs "$out" "$out/forkfix-initramfs.cpio" qemu-init
 	stage_time initramfs "$t"

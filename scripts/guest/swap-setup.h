@@ -20,7 +20,7 @@
 #define SWAP_DEV_KIB	16384
 
 /* Returns 0, or -1 with errno set and *what naming the step that failed. */
-static int swap_setup(const char **what)
+static inline int swap_setup(const char **what)
 {
 	static unsigned char page[4096];
 	uint32_t version = 1, last = SWAP_DEV_KIB / 4 - 1, bad = 0;
