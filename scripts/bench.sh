@@ -4,7 +4,7 @@
 # Benchmark: the base and the patched kernel, same non-debug config, booted
 # in turn (A B A B ...) under QEMU with -icount, so that guest time follows
 # guest instructions and the figures repeat on a noisy host.  The guest
-# (scripts/bench-init.c) times fork+exit, mmap+munmap, munmap of a span and a
+# (scripts/guest/bench-init.c) times fork+exit, mmap+munmap, munmap of a span and a
 # failed fork that stops after k of the parent's VMAs.
 set -euo pipefail
 

@@ -128,7 +128,8 @@ expect_usage() {
 SCRIPTS=(run-qemu.sh scripts/check-series.sh scripts/run-kunit.sh scripts/get-base.sh
 	 scripts/apply-series.sh scripts/export-series.sh scripts/bench.sh scripts/test.sh
 	 scripts/check-apply.sh scripts/debian-versions.sh scripts/class-race.sh
-	 scripts/debian-configs.sh scripts/mm-selftests.sh scripts/stress-ng.sh scripts/repin.sh)
+	 scripts/debian-configs.sh scripts/mm-selftests.sh scripts/stress-ng.sh scripts/repin.sh
+	 scripts/check-robot.sh)
 
 test_options() {
 	local s
@@ -168,6 +169,8 @@ test_options() {
 	expect_error "test.sh --steps everything" "unknown step" "$REPO_DIR/scripts/test.sh" --steps everything
 	expect_error "check-series.sh --per-patch all" "--per-patch takes kernel or objects" \
 		"$REPO_DIR/scripts/check-series.sh" --per-patch all
+	expect_error "check-robot.sh --builds sparc" "unknown build 'sparc'" \
+		"$REPO_DIR/scripts/check-robot.sh" --builds gcc,sparc
 	expect_error "apply-series.sh --upto two" "--upto takes a number" \
 		"$REPO_DIR/scripts/apply-series.sh" --upto two
 	expect_error "export-series.sh without --work-dir" "--work-dir is required" \

@@ -11,7 +11,7 @@ PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
-STEPS_ALL="scripts,apply,series,kunit,kunit-base,kunit-broken,qemu,qemu-base,qemu-broken,walk,class,debian,selftests,stress"
+STEPS_ALL="scripts,apply,series,robot,kunit,kunit-base,kunit-broken,qemu,qemu-base,qemu-broken,walk,class,debian,selftests,stress"
 # The walker phase of the walk step, per arch (the qemu step runs the default).
 LONG_WALK_SECONDS=600
 
@@ -43,6 +43,10 @@ STEP:ARCHES:
                 patch (--per-patch objects), the kunit and qemu steps
                 linking the complete series; --full: the whole kernel
                 every time
+  robot         scripts/check-robot.sh: the kernel test robot's builds
+                (x86_64 gcc W=1 + sparse, clang W=1, arm with LPAE and i386
+                W=1) after every patch: no warning in a touched file that
+                the base does not have (no ARCHES: all of them)
   kunit         scripts/run-kunit.sh: kunit.py, the whole series
   kunit-base    scripts/run-kunit.sh --base: kunit.py on the base with only
                 the test patches; every teardown case must fail for the tree's
@@ -184,6 +188,9 @@ run_tree() {
 			[[ $full -eq 1 ]] || series_opts+=(--per-patch objects)
 			step "$tree series" pass "$REPO_DIR/scripts/check-series.sh" --tree "$tree" \
 				"${series_opts[@]}"
+			;;
+		robot)
+			step "$tree robot" pass "$REPO_DIR/scripts/check-robot.sh" --tree "$tree"
 			;;
 		kunit)
 			step "$tree kunit" pass "$REPO_DIR/scripts/run-kunit.sh" --tree "$tree" \

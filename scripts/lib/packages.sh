@@ -40,6 +40,18 @@ needs_of() {
 		# pahole keeps Debian's BTF options through olddefconfig.
 		printf '%s\n' pahole:dwarves
 		;;
+	robot-gcc)
+		printf '%s\n' sparse:sparse
+		;;
+	robot-clang)
+		printf '%s\n' clang-19:clang-19 ld.lld-19:lld-19 llvm-ar-19:llvm-19
+		;;
+	robot-arm)
+		printf '%s\n' arm-linux-gnueabihf-gcc:gcc-arm-linux-gnueabihf
+		;;
+	robot-i386)
+		printf '%s\n' gcc:gcc
+		;;
 	arch:*)
 		arch_vars "${1#arch:}"
 		printf '%s\n' "${ARCH_PKGS[@]}"

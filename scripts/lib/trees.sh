@@ -167,7 +167,7 @@ tree_vars() {
 		TREE_DEBCONFIG_SUITE=bookworm-security
 		TREE_DEBCONFIG_MIRROR=http://deb.debian.org/debian-security
 		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64 qemu:x86_64)
-		TREE_FULL=(apply series:all "kunit:x86_64,arm64,um" kunit-base:all kunit-broken:x86_64
+		TREE_FULL=(apply series:all robot "kunit:x86_64,arm64,um" kunit-base:all kunit-broken:x86_64
 			   qemu:all qemu-base:all qemu-broken:all walk:all class:x86_64 debian:all
 			   selftests:all stress:all)
 		;;
@@ -205,7 +205,7 @@ tree_vars() {
 		TREE_DEBCONFIG_TARGETS=(mm/ kernel/fork.o kernel/events/ lib/kunit/)
 		TREE_DEBCONFIG_SUITE=trixie-backports
 		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64)
-		TREE_FULL=(apply series:all "kunit:x86_64,um" kunit-base:x86_64 kunit-broken:x86_64 qemu:all
+		TREE_FULL=(apply series:all robot "kunit:x86_64,um" kunit-base:x86_64 kunit-broken:x86_64 qemu:all
 			   qemu-base:all walk:all debian:all)
 		;;
 	*)
