@@ -56,9 +56,11 @@ suite, boot it under QEMU (TCG, two NUMA nodes, 8 huge pages) and check:
   - walkers (swapoff, MADV_PAGEOUT, uprobe registration, /proc readers,
     compaction, ksmd and khugepaged) while forks fail, --walk-seconds
     long: each walked while forks failed, without errors;
-  - a kmemleak scan finds nothing, and the console has no splat (BUG,
-    WARNING, KASAN, lockdep, kmemleak, Bad rss-counter, non-zero
-    pgtables_bytes, Oops, panic, "Huh VM_FAULT_OOM", the OOM killer).
+  - a kmemleak scan finds nothing, and the console has no splat: any line
+    that SPLAT_COMMON_RE (scripts/lib/kernel.sh) matches: BUG, WARNING,
+    KASAN, lockdep, Bad rss-counter, non-zero pgtables_bytes, Oops, panic,
+    "Huh VM_FAULT_OOM", the OOM killer, bad page tables, bad swap entries,
+    SLUB reports, RCU stalls, hung tasks, dropped printk messages.
 Prints a summary per architecture, writes summary.json and every console log
 to the results directory, and exits non-zero if anything failed.
 

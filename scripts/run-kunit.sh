@@ -42,7 +42,9 @@ Options:
                       (its case skips there, as the tree table allows)
       --base          the negative control: base + test patches
       --broken LIST   broken variants, comma separated, or all (the
-                      names of kunit/<tree>/broken/*.patch)
+                      tree table's, kunit/<tree>/broken/NAME.patch; not
+                      those that only run-qemu.sh checks, like 6.12.y's
+                      page-leak)
       --timeout SEC   kunit.py --timeout for one boot (default: $DEFAULT_TIMEOUT)
   -j, --jobs N        make -j (default: $(nproc))
       --no-install    never run apt-get, only say what is missing
