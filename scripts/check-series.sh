@@ -221,8 +221,9 @@ main() {
 	done
 	check "trailers: git interpret-trailers --parse reads each message's last paragraph back" \
 		trailers trailers "${SERIES[@]}"
+	series_dirs
 	check "upstream ids quoted in the commit messages are known, with their subjects" \
-		upstream-ids upstream_refs "${SERIES[@]}" "$TREE_PATCH_DIR/0000-cover-letter.patch"
+		upstream-ids upstream_refs "${SERIES[@]}" "${SERIES_DIRS[@]/%//0000-cover-letter.patch}"
 
 	mapfile -t COMMITS < <(git -C "$TREE_DIR" rev-list --reverse "$BASE_REF..HEAD")
 	[[ $last_only -eq 0 ]] || COMMITS=("${COMMITS[-1]}")
