@@ -95,6 +95,12 @@ Options:
                       0: no walker phase (default: $DEFAULT_WALK_SECONDS)
       --no-kinds      no sweep of each kind on its own (the sweep of the
                       whole parent still has every kind)
+      --five-level    x86_64: boot with 5-level paging (QEMU -cpu max, which
+                      has LA57; 6.12: CONFIG_X86_5LEVEL=y, which allnoconfig
+                      leaves off; build directory .build-x86_64-5level);
+                      init reports the levels it finds and the run fails
+                      unless there are 5, as on Debian's x86_64 kernels
+                      running on hardware with LA57
       --suite-only    only the KUnit runs, kmemleak and the splat scan: no
                       fork sweep, kind sweeps or walkers
       --no-install    never run apt-get, only say what is missing
@@ -115,7 +121,10 @@ boot() {
 	local kernel="$1" initrd="$2" cmd
 
 	guest_machine
-	cmd=("${QEMU_CMD[@]}" "${GUEST_QEMU[@]}"
+	cmd=("${QEMU_CMD[@]}")
+	# LA57: TCG's "max" CPU has 5-level paging (x86_64 only).
+	[[ "${FIVE_LEVEL:-0}" == 0 ]] || cmd+=(-cpu max)
+	cmd+=("${GUEST_QEMU[@]}"
 	     -nographic -no-reboot -kernel "$kernel" -initrd "$initrd"
 	     -append "console=$CONSOLE panic=-1 oops=panic $GUEST_APPEND $GUEST_ENV FORKFIX_WALK_SECONDS=$WALK_SECONDS FORKFIX_KINDS=$KINDS FORKFIX_SWEEP=$SWEEP")
 	if [[ $KEEP -eq 1 ]]; then
@@ -211,6 +220,11 @@ check_results() {
 	# come there: the teardown with no stop VMA.
 	[[ $SWEEP -eq 0 || "$ARCH" != x86_64 || "${RESULT_ARCH_DUP_FAILED:-0}" -gt 0 ]] ||
 		problems+=("fork sweep: no copy of the parent's LDT failed (arch-dup-failed=${RESULT_ARCH_DUP_FAILED:-none}), so no failure came after the last VMA")
+	# x86_64: the paging levels init found (a hinted mapping above 47 bits).
+	line=$(last_match 'forkfix: paging levels=[0-9]' "$console")
+	RESULT_LEVELS="${line##*=}"
+	[[ "${FIVE_LEVEL:-0}" == 0 || "$RESULT_LEVELS" == 5 ]] ||
+		problems+=("--five-level: the guest ran with ${RESULT_LEVELS:-an unknown number of} paging levels, not 5")
 	[[ -n "$RESULT_SETUP" ]] || problems+=("no setup line: swap, memcg, uprobe, NUMA not set up")
 	[[ "$RESULT_SETUP" != *"uprobe off"* ]] || problems+=("the uprobe is not on")
 	[[ "$RESULT_SETUP" != *"nodes 1,"* ]] || problems+=("only one NUMA node")
@@ -301,8 +315,8 @@ list_failures() {
 json_arch() {
 	local status="$1" t first=1
 
-	printf '    {"arch": "%s", "tree": "%s", "variant": "%s", "status": "%s",\n' \
-		"$ARCH" "$TREE" "$VARIANT" "$status"
+	printf '    {"arch": "%s", "tree": "%s", "variant": "%s", "status": "%s", "paging_levels": %d,\n' \
+		"$ARCH" "$TREE" "$VARIANT" "$status" "${RESULT_LEVELS:-0}"
 	printf '     "kunit_boot": {"passed": %d, "failed": %d, "skipped": %d, "errors": %d},\n' \
 		"${RESULT_KUNIT_COUNTS[@]:0:4}"
 	printf '     "kunit_debugfs": {"passed": %d, "failed": %d, "skipped": %d, "errors": %d, "sweep_case": "%s"},\n' \
@@ -329,7 +343,7 @@ json_arch() {
 # --- One architecture -----------------------------------------------------
 
 run_arch() {
-	local out t status=FAIL label
+	local out t status=FAIL label frags=()
 
 	ARCH_START=$SECONDS
 	STAGE_TIMES=()
@@ -338,12 +352,25 @@ run_arch() {
 	arch_vars "$ARCH"
 	ARCH_DIR="$RESULTS/$ARCH"
 	mkdir -p "$ARCH_DIR"
-	out=$(build_dir "$ARCH")
+	frags=("$REPO_DIR/Kconfig.fragment" "$REPO_DIR/scripts/configs/qemu-$ARCH.config")
+	if [[ $FIVE_LEVEL -eq 1 ]]; then
+		# A build of its own: 6.12 has 5-level paging as an option
+		# (allnoconfig leaves it off), 7.x always builds it in.
+		out=$(build_dir "$ARCH-5level")
+		mkdir -p "$out"
+		if grep -q '^config X86_5LEVEL$' "$TREE_DIR/arch/x86/Kconfig"; then
+			printf 'CONFIG_X86_5LEVEL=y\n' >"$out/forkfix-5level.config"
+		else
+			printf '# 5-level paging is always built in on this tree.\n' >"$out/forkfix-5level.config"
+		fi
+		frags+=("$out/forkfix-5level.config")
+	else
+		out=$(build_dir "$ARCH")
+	fi
 
-	stage "config: allnoconfig + Kconfig.fragment + scripts/configs/qemu-$ARCH.config + CONFIG_$TREE_KCONFIG"
+	stage "config: allnoconfig + ${frags[*]##*/} + CONFIG_$TREE_KCONFIG"
 	t=$SECONDS
-	configure "$out" "$ARCH_DIR/config.log" allnoconfig \
-		"$REPO_DIR/Kconfig.fragment" "$REPO_DIR/scripts/configs/qemu-$ARCH.config"
+	configure "$out" "$ARCH_DIR/config.log" allnoconfig "${frags[@]}"
 	cp "$out/.config" "$ARCH_DIR/config"
 	stage_time config "$t"
 
@@ -401,8 +428,9 @@ main() {
 	KINDS=1
 	SWEEP=1
 	SUITE_ONLY=0
+	FIVE_LEVEL=0
 	RESULTS=""
-	opts=$(getopt -o ha:j:r:k -l help,tree:,arch:,base,broken:,jobs:,results:,keep,timeout:,walk-seconds:,no-kinds,suite-only,no-install \
+	opts=$(getopt -o ha:j:r:k -l help,tree:,arch:,base,broken:,jobs:,results:,keep,timeout:,walk-seconds:,no-kinds,suite-only,five-level,no-install \
 		-n "$PROG" -- "$@") || { usage >&2; exit 2; }
 	eval set -- "$opts"
 	while true; do
@@ -415,6 +443,7 @@ main() {
 		-k | --keep) KEEP=1; shift ;;
 		--no-kinds) KINDS=0; shift ;;
 		--suite-only) SUITE_ONLY=1; shift ;;
+		--five-level) FIVE_LEVEL=1; shift ;;
 		--walk-seconds)
 			[[ "$2" =~ ^[0-9]+$ ]] || die "--walk-seconds needs a whole number of seconds, not '$2'"
 			WALK_SECONDS="$2"; shift 2 ;;
@@ -428,6 +457,8 @@ main() {
 	if [[ $SUITE_ONLY -eq 1 ]]; then
 		SWEEP=0 KINDS=0 WALK_SECONDS=0
 	fi
+	[[ $FIVE_LEVEL -eq 0 || "${ARCHES[*]}" == x86_64 ]] ||
+		die "--five-level is for x86_64 alone: give --arch x86_64"
 
 	ensure_packages_for base build
 	ARCH="-" ARCH_START=$SECONDS

@@ -11,7 +11,7 @@ PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
-STEPS_ALL="scripts,apply,series,robot,kunit,kunit-base,kunit-broken,qemu,qemu-base,qemu-broken,walk,class,debian,selftests,stress"
+STEPS_ALL="scripts,apply,series,robot,kunit,kunit-base,kunit-broken,qemu,qemu-5level,qemu-base,qemu-broken,walk,class,debian,selftests,stress"
 # The walker phase of the walk step, per arch (the qemu step runs the default).
 LONG_WALK_SECONDS=600
 
@@ -57,6 +57,9 @@ STEP:ARCHES:
                 KUnit with fault injection, fork sweeps (one per kind, then
                 all kinds), walkers racing failed forks, kmemleak and splat
                 scan (default tier: --no-kinds)
+  qemu-5level   ./run-qemu.sh --five-level --no-kinds (x86_64): the same
+                with 5-level paging (QEMU -cpu max), which the guest must
+                report, so that the p4d level of the teardown is a real one
   qemu-base     ./run-qemu.sh --base --no-kinds: must exit non-zero, and every teardown
                 case must fail for the tree's reason, at boot and from debugfs;
                 the base's sweeps and walkers are reported
@@ -211,6 +214,10 @@ run_tree() {
 			[[ $full -eq 1 ]] || qemu_opts=(--no-kinds)
 			step "$tree qemu" pass "$REPO_DIR/run-qemu.sh" --tree "$tree" --arch "$arches" \
 				"${qemu_opts[@]}"
+			;;
+		qemu-5level)
+			step "$tree qemu-5level" pass "$REPO_DIR/run-qemu.sh" --tree "$tree" \
+				--arch "$arches" --five-level --no-kinds
 			;;
 		qemu-base)
 			results="$CACHE_DIR/results/test-qemu-$tree-base"

@@ -240,6 +240,27 @@ static void no_thp_for_init(void)
 	fclose(maps);
 }
 
+/*
+ * x86_64: how many paging levels the kernel runs with.  A hint above 47 bits
+ * is honoured only with 5-level paging (LA57); with 4 levels the mapping
+ * lands below.  run-qemu.sh --five-level requires 5.
+ */
+static void paging_levels(void)
+{
+#ifdef __x86_64__
+	void *hint = (void *)(1UL << 52), *p;
+
+	p = mmap(hint, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		fail("paging levels: mmap: %s", strerror(errno));
+		return;
+	}
+	say("paging levels=%d (hint %p, mapped at %p)",
+	    (unsigned long)p >= (1UL << 47) ? 5 : 4, hint, p);
+	munmap(p, 4096);
+#endif
+}
+
 int main(void)
 {
 	double t0, t1, t2, t3, t4, t5, walk_seconds;
@@ -260,6 +281,7 @@ int main(void)
 		     strerror(errno));
 	say("init started (GLIBC_TUNABLES=%s)", getenv("GLIBC_TUNABLES") ?: "unset");
 	no_thp_for_init();
+	paging_levels();
 
 	for (i = 0; i < sizeof(fail_nth_settings) / sizeof(fail_nth_settings[0]); i++)
 		put(fail_nth_settings[i][0], fail_nth_settings[i][1]);

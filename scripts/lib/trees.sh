@@ -140,7 +140,8 @@ tree_vars() {
 			   mm/mmap.c:remove_mm_vmas mm/mmap.c:dup_mmap_abort)
 		TREE_PRESENT=($'mm/internal.h\tvoid free_pgtables\\([^)]*unsigned long tree_max\tfree_pgtables() takes tree_max'
 			      $'mm/vma.c\tvms->unmap_end, vms->vma_count, mm_wr_locked\tmunmap passes its side tree\'s count as tree_max'
-			      $'mm/memory.c\tVM_WARN_ON_ONCE\\(!free_pgtables_vma_ok\tfree_pgtables() checks every VMA it reaches')
+			      $'mm/memory.c\tWARN_ON_ONCE\\(!free_pgtables_vma_ok\\(tlb->mm, vma, ceiling\\)\\) &&\\s+vma->vm_mm != tlb->mm\\)\\s+return;\tfree_pgtables() checks the VMA it starts from (CONFIG_DEBUG_VM)'
+			      $'mm/memory.c\tWARN_ON_ONCE\\(!free_pgtables_vma_ok\\(tlb->mm, next, ceiling\\)\\) &&\\s+next->vm_mm != tlb->mm\\)\\s+return NULL;\tfree_pgtables() checks each VMA it reaches and stops at another mm\'s (CONFIG_DEBUG_VM)')
 		TREE_ABSENT=($'kernel/fork.c\tXA_ZERO_ENTRY' $'mm/mmap.c mm/memory.c\txa_is_zero')
 		TREE_BASE_REASON="entries left in the tree"
 		TREE_BASE_EXCEPT=("no injection")
@@ -168,7 +169,7 @@ tree_vars() {
 		TREE_DEBCONFIG_MIRROR=http://deb.debian.org/debian-security
 		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64 qemu:x86_64)
 		TREE_FULL=(apply series:all robot "kunit:x86_64,arm64,um" kunit-base:all kunit-broken:x86_64
-			   qemu:all qemu-base:all qemu-broken:all walk:all class:x86_64 debian:all
+			   qemu:all qemu-5level:x86_64 qemu-base:all qemu-broken:all walk:all class:x86_64 debian:all
 			   selftests:all stress:all)
 		;;
 	mainline)
@@ -206,7 +207,7 @@ tree_vars() {
 		TREE_DEBCONFIG_SUITE=trixie-backports
 		TREE_CI=(apply series:x86_64 kunit:x86_64 kunit-base:x86_64)
 		TREE_FULL=(apply series:all robot "kunit:x86_64,um" kunit-base:x86_64 kunit-broken:x86_64 qemu:all
-			   qemu-base:all walk:all debian:all)
+			   qemu-5level:x86_64 qemu-base:all walk:all debian:all)
 		;;
 	*)
 		die "unknown tree '$TREE' (known: ${KNOWN_TREES[*]})"
