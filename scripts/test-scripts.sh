@@ -620,9 +620,20 @@ test_dep3_judge() {
 # message whose Fixes: is cut off from the sign-off by a blank line, and
 # on one whose last paragraph is not all trailers.
 test_trailers_detects() {
-	local good bad1="$TMP/cut-fixes.patch" bad2="$TMP/text-in-trailers.patch"
+	local good p bad1="$TMP/cut-fixes.patch" bad2="$TMP/text-in-trailers.patch"
 
-	good=$(grep -l '^Fixes: ' "$REPO_DIR/patches"/*/0*.patch | head -n1)
+	# A shipped patch with a Fixes: tag, in any series of any tree.
+	good=""
+	while IFS= read -r p; do
+		if grep -q '^Fixes: ' "$p"; then
+			good="$p"
+			break
+		fi
+	done < <(find "$REPO_DIR/patches" -name '0*.patch' ! -name '*cover-letter*' ! -path '*/dep3/*' | sort)
+	if [[ -z "$good" ]]; then
+		report "trailer check: a shipped patch with a Fixes: tag to break" 1 "none found under patches/"
+		return
+	fi
 	sed 's/^Signed-off-by: /\nSigned-off-by: /' "$good" >"$bad1"
 	sed '0,/^Signed-off-by: /s//Not a trailer\nSigned-off-by: /' "$good" >"$bad2"
 	if trailers "$good" >/dev/null && ! trailers "$bad1" >/dev/null && ! trailers "$bad2" >/dev/null; then
