@@ -67,6 +67,9 @@ problem, and leaves nothing half-done:
   - check-apply.sh on a copy whose patch 2 has a folded Subject: line and
     whose patch 3 lost linux-mm from Cc: the b4 checks, the recipients and
     the re-export must fail, git am, quilt and the DEP-3 form pass;
+  - check-robot.sh's judge on a made-up make log: other files' warnings
+    are not listed, a warning that moved is not new, a new warning and a
+    second copy of an old one fail;
   - dep3.py check on the shipped DEP-3 form (passes) and on copies with a
     Forwarded: missing, a To: left in, an Origin: with a short id, a
     [PATCH] subject and a series naming a missing patch (each fails);
@@ -613,6 +616,50 @@ test_dep3_judge() {
 	else
 		report "dep3.py check: the shipped form passes; no Forwarded:, a To:, a short Origin:, a [PATCH] subject, a missing patch fail" 1 \
 			"not rejected:$bad"
+	fi
+}
+
+# check-robot.sh's judge (robot_warnings.py) on a made-up make log: only
+# the touched files' diagnostics are listed, sparse's told from the
+# compilers'; a warning the base has is not new, even on another line; a
+# new one, or a second copy of an old one, fails the patch.
+test_robot_judge() {
+	local d="$TMP/robot" rc out bad=""
+
+	mkdir -p "$d"
+	cat >"$d/base.log" <<'LOG'
+  CC      mm/memory.o
+../mm/memory.c:120:5: warning: no previous prototype for 'f' [-Wmissing-prototypes]
+../mm/memory.c:300:9: warning: context imbalance in 'g' - unexpected unlock
+../mm/other.c:10:1: warning: unused variable 'y' [-Wunused-variable]
+/somewhere/kernel/fork.c:77:2: note: declared here
+LOG
+	python3 "$LIB/robot_warnings.py" list "$d" "$d/base.log" mm/memory.c kernel/fork.c >"$d/base.txt"
+	[[ "$(cut -f1,2 "$d/base.txt" | tr '	
+' ' ;')" == "mm/memory.c gcc/clang;mm/memory.c sparse;" ]] ||
+		bad+=" listing: $(tr '	
+' ' ;' <"$d/base.txt")"
+	# The same warnings on other lines: nothing new.
+	sed 's/:120:5:/:131:5:/; s/:300:9:/:310:9:/' "$d/base.log" >"$d/moved.log"
+	python3 "$LIB/robot_warnings.py" list "$d" "$d/moved.log" mm/memory.c kernel/fork.c >"$d/moved.txt"
+	rc=0
+	out=$(python3 "$LIB/robot_warnings.py" compare "$d/base.txt" "$d/moved.txt") || rc=$?
+	[[ $rc -eq 0 && "$out" == *", 0 new"* ]] || bad+=" moved lines: exit $rc ($out)"
+	# A new warning, and a second copy of an old one.
+	{
+		cat "$d/base.log"
+		echo "../kernel/fork.c:900:3: warning: unused variable 'z' [-Wunused-variable]"
+		echo "../mm/memory.c:140:5: warning: no previous prototype for 'f' [-Wmissing-prototypes]"
+	} >"$d/new.log"
+	python3 "$LIB/robot_warnings.py" list "$d" "$d/new.log" mm/memory.c kernel/fork.c >"$d/new.txt"
+	rc=0
+	out=$(python3 "$LIB/robot_warnings.py" compare "$d/base.txt" "$d/new.txt") || rc=$?
+	[[ $rc -eq 1 && "$out" == *", 2 new"* && "$out" == *"kernel/fork.c  gcc/clang  warning: unused variable 'z'"* ]] ||
+		bad+=" new warnings: exit $rc ($out)"
+	if [[ -z "$bad" ]]; then
+		report "check-robot.sh judge: touched files only, moved warnings old, new ones and second copies fail" 0
+	else
+		report "check-robot.sh judge: touched files only, moved warnings old, new ones and second copies fail" 1 "$bad"
 	fi
 }
 
@@ -1185,7 +1232,7 @@ test_hang() {
 # The tests, in the order they run (each a test_NAME function); the slow
 # ones last.
 ALL_TESTS=(options shellcheck check_propagates check_judges missing_version private_apt
-	   pin_gone repin missing_qemu apply_detects dep3_judge trailers_detects post_resigns
+	   pin_gone repin missing_qemu apply_detects dep3_judge robot_judge trailers_detects post_resigns
 	   stress_judge splat_re race_parse series_objects qemu_judge kunit_judge base_judge broken_judge selftests_leaks step_inversion)
 SLOW_TESTS=(bad_patch hang)
 
