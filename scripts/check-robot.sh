@@ -150,7 +150,7 @@ robot_build() {
 }
 
 main() {
-	local opts builds="all" b c short subj start=$SECONDS pkgs=() f g included files=()
+	local opts builds="all" b c short subj start=$SECONDS pkgs=()
 
 	JOBS=$(nproc)
 	opts=$(getopt -o hj: -l help,tree:,builds:,jobs:,no-install -n "$PROG" -- "$@") ||
@@ -197,25 +197,8 @@ main() {
 		exit 1
 	fi
 	mapfile -t COMMITS < <(git -C "$TREE_DIR" rev-list --reverse "$BASE_REF..HEAD")
-	# The files the whole series touches (tools/ aside), and the objects
-	# of its C files; a C file that another one of its directory includes
-	# is built as part of that one.
-	mapfile -t TOUCHED < <(git -C "$TREE_DIR" diff --name-only "$BASE_REF" HEAD -- '*.c' '*.h' |
-		grep -v '^tools/')
-	mapfile -t files < <(printf '%s\n' "${TOUCHED[@]}" | grep '\.c$')
-	OBJS=()
-	for f in "${files[@]}"; do
-		included=0
-		for g in "${files[@]}"; do
-			[[ "$g" != "$f" && "${g%/*}" == "${f%/*}" ]] || continue
-			# grep reads it all: no SIGPIPE for git under pipefail.
-			if git -C "$TREE_DIR" show "HEAD:$g" | grep -xF "#include \"${f##*/}\"" >/dev/null; then
-				included=1
-			fi
-		done
-		[[ $included -eq 1 ]] || OBJS+=("${f%.c}.o")
-	done
-	[[ ${#OBJS[@]} -gt 0 ]] || die "the series of $TREE touches no C file outside tools/"
+	# The files the whole series touches, and the objects of its C files.
+	series_objects HEAD
 
 	for c in "$BASE_REF" "${COMMITS[@]}"; do
 		git -C "$TREE_DIR" checkout -q --detach "$c"

@@ -126,32 +126,6 @@ kernel_doc_function() {
 	! grep -qE '^[^ ]+:[0-9]+: warning:' <<<"$out"
 }
 
-# series_objects: set OBJS to the objects of the C files the complete
-# series touches (tools/ aside).  Every one of them must build with
-# check.config: one it leaves out fails its build ("no rule to make"),
-# never drops out of the check unseen.  A C file that another touched C
-# file of its directory includes (#include "file.c") is built as part of
-# that one's object.
-series_objects() {
-	local f g included
-	local -a files=()
-
-	OBJS=()
-	mapfile -t files < <(git -C "$TREE_DIR" diff --name-only "$BASE_REF" "${COMMITS[-1]}" -- '*.c' |
-		grep -v '^tools/')
-	for f in "${files[@]}"; do
-		included=0
-		for g in "${files[@]}"; do
-			[[ "$g" != "$f" && "${g%/*}" == "${f%/*}" ]] || continue
-			if git -C "$TREE_DIR" show "${COMMITS[-1]}:$g" | grep -xF "#include \"${f##*/}\"" >/dev/null; then
-				included=1
-			fi
-		done
-		[[ $included -eq 1 ]] || OBJS+=("${f%.c}.o")
-	done
-	[[ ${#OBJS[@]} -gt 0 ]] || die "the series of $TREE touches no C file outside tools/"
-}
-
 # build_commit C ARCH MODE: check out C and build it for ARCH: the whole
 # kernel (MODE kernel) or the objects of OBJS (series_objects) whose
 # source exists at C.

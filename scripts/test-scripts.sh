@@ -845,7 +845,7 @@ judge_verdict() {
 # from the debugfs rerun, a map that failed beside it, no failed copy of the
 # parent's LDT; and with --five-level, no paging line or 4 levels.
 test_qemu_judge() {
-	local console="$REPO_DIR/scripts/tests/console-6.12.y-x86_64.log" d="$TMP/qjudge" c name edit want rc line
+	local console="$REPO_DIR/scripts/tests/console-6.12.y-x86_64.log" d="$TMP/qjudge" c name edit want five rc line
 	local -a cases
 
 	if [[ ! -f "$console" ]]; then
@@ -875,8 +875,12 @@ test_qemu_judge() {
 	for line in "${SPLAT_SAMPLES[@]}"; do
 		cases+=("with '${line#*] }'|/forkfix: done/i $line|1")
 	done
+	# --five-level (a fourth field of 1): the guest must report 5 levels.
+	cases+=('with --five-level, no paging line||1|1'
+		'with --five-level, 4 levels|/forkfix: init started/a forkfix: paging levels=4 (hint 0x10000000000000, mapped at 0x7f0000000000)|1|1'
+		'with --five-level, 5 levels|/forkfix: init started/a forkfix: paging levels=5 (hint 0x10000000000000, mapped at 0x10000000000000)|0|1')
 	for c in "${cases[@]}"; do
-		IFS='|' read -r name edit want <<<"$c"
+		IFS='|' read -r name edit want five <<<"$c"
 		rm -rf "$d"
 		mkdir -p "$d"
 		# An empty script copies the console unchanged, as in the other
@@ -888,24 +892,7 @@ test_qemu_judge() {
 			source "$REPO_DIR/run-qemu.sh"
 			tree_vars 6.12.y
 			TREE_DIR="$BASE_DIR" VARIANT=patched ARCH=x86_64 SWEEP=1 KINDS=0 WALK_SECONDS=60
-			check_results "$d/console.log" "$d"
-		) >"$TMP/out" 2>&1 || rc=1
-		judge_verdict "run-qemu.sh judge, $name" "$want" "$rc" '\[6\.12\.y patched x86_64\]'
-	done
-	# --five-level: the run must show that the guest had 5 paging levels.
-	for c in 'with --five-level, no paging line||1' \
-		 'with --five-level, 4 levels|/forkfix: init started/a forkfix: paging levels=4 (hint 0x10000000000000, mapped at 0x7f0000000000)|1' \
-		 'with --five-level, 5 levels|/forkfix: init started/a forkfix: paging levels=5 (hint 0x10000000000000, mapped at 0x10000000000000)|0'; do
-		IFS='|' read -r name edit want <<<"$c"
-		rm -rf "$d"
-		mkdir -p "$d"
-		sed -e "$edit" "$console" >"$d/console.log"
-		rc=0
-		(
-			# shellcheck source=run-qemu.sh
-			source "$REPO_DIR/run-qemu.sh"
-			tree_vars 6.12.y
-			TREE_DIR="$BASE_DIR" VARIANT=patched ARCH=x86_64 SWEEP=1 KINDS=0 WALK_SECONDS=60 FIVE_LEVEL=1
+			FIVE_LEVEL="${five:-0}"
 			check_results "$d/console.log" "$d"
 		) >"$TMP/out" 2>&1 || rc=1
 		judge_verdict "run-qemu.sh judge, $name" "$want" "$rc" '\[6\.12\.y patched x86_64\]'

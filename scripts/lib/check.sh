@@ -113,3 +113,32 @@ absent() {
 	*) echo "grep failed (exit $rc)"; return 1 ;;
 	esac
 }
+
+# series_objects [REV]: set TOUCHED to the C and header files the series
+# changes between the base and REV (default: the last of COMMITS; tools/
+# aside), and OBJS to the objects of its C files.  Every one of them must
+# build with check.config: one it leaves out fails its build ("no rule to
+# make"), never drops out of the check unseen.  A C file that another
+# touched C file of its directory includes (#include "file.c") is built
+# as part of that one's object.
+series_objects() {
+	local rev="${1:-${COMMITS[-1]}}" f g included
+	local -a files=()
+
+	OBJS=()
+	mapfile -t TOUCHED < <(git -C "$TREE_DIR" diff --name-only "$BASE_REF" "$rev" -- '*.c' '*.h' |
+		grep -v '^tools/')
+	mapfile -t files < <(printf '%s\n' "${TOUCHED[@]}" | grep '\.c$')
+	for f in "${files[@]}"; do
+		included=0
+		for g in "${files[@]}"; do
+			[[ "$g" != "$f" && "${g%/*}" == "${f%/*}" ]] || continue
+			# grep reads it all: no SIGPIPE for git under pipefail.
+			if git -C "$TREE_DIR" show "$rev:$g" | grep -xF "#include \"${f##*/}\"" >/dev/null; then
+				included=1
+			fi
+		done
+		[[ $included -eq 1 ]] || OBJS+=("${f%.c}.o")
+	done
+	[[ ${#OBJS[@]} -gt 0 ]] || die "the series of $TREE touches no C file outside tools/"
+}
