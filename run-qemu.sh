@@ -173,6 +173,7 @@ check_results() {
 	RESULT_COMPLETE=$(sed -n 's/.*complete=\([0-9]*\).*/\1/p' <<<"$sweep")
 	# x86_64: the whole parent's LDT copies that failed (arch_dup_mmap()).
 	RESULT_ARCH_DUP_FAILED=$(sed -n 's/.* arch-dup-failed=\(-\{0,1\}[0-9]*\).*/\1/p' <<<"$sweep")
+	RESULT_SWEEP_PASSES=$(sed -n 's/.* passes=\([0-9]*\).*/\1/p' <<<"$sweep")
 	check_kinds "$console" "$dir/kinds.txt"
 	check_walkers "$console" "$dir/walkers.txt"
 	# The task that mapped accounted memory beside the debugfs run.
@@ -219,7 +220,7 @@ check_results() {
 	# Where fork copies something after the last VMA, some failure must
 	# come there: the teardown with no stop VMA.
 	[[ $SWEEP -eq 0 || "$ARCH" != x86_64 || "${RESULT_ARCH_DUP_FAILED:-0}" -gt 0 ]] ||
-		problems+=("fork sweep: no copy of the parent's LDT failed (arch-dup-failed=${RESULT_ARCH_DUP_FAILED:-none}), so no failure came after the last VMA")
+		problems+=("fork sweep: no copy of the parent's LDT failed in ${RESULT_SWEEP_PASSES:-an unknown number of} passes (arch-dup-failed=${RESULT_ARCH_DUP_FAILED:-none}), so no failure came after the last VMA")
 	# x86_64: the paging levels init found (a hinted mapping above 47 bits).
 	line=$(last_match 'forkfix: paging levels=[0-9]' "$console")
 	RESULT_LEVELS="${line##*=}"

@@ -116,10 +116,11 @@ step() {
 	PASSED=$((PASSED + ${p:-0}))
 	FAILED=$((FAILED + ${f:-0}))
 	if [[ "$expect" == pass ]]; then
-		report "$name: exit status 0 ($(elapsed "$start"))" "$rc"
+		report "$name: exit status $rc, 0 wanted ($(elapsed "$start"))" "$rc"
 	else
+		local status=$rc
 		[[ $rc -ne 0 ]] && rc=0 || rc=1
-		report "$name: exits non-zero, as it must ($(elapsed "$start"))" "$rc"
+		report "$name: exit status $status, non-zero wanted ($(elapsed "$start"))" "$rc"
 	fi
 }
 

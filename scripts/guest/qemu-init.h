@@ -45,6 +45,12 @@
  */
 #define SWEEP_LEFT_PER_FAILED	(PAGE / 2)
 #define KIND_PASSES	2
+/*
+ * x86_64: the passes over the last ARCH_DUP_TAIL points of the whole
+ * parent's sweep, after the first, while no copy of its LDT failed.
+ */
+#define ARCH_DUP_PASSES	8
+#define ARCH_DUP_TAIL	64
 /* How long RCU gets to free what the sweep's last tasks held: 200 ms each. */
 #define SWEEP_LEFT_TRIES	75
 /*
