@@ -810,8 +810,9 @@ test_series_objects() {
 	git -C "$d" add -A
 	git -C "$d" -c user.name=t -c user.email=t@t commit -q -m base
 	git -C "$d" tag base
-	printf 'int a;\n#include "fork_kunit.c"\n' >"$d/kernel/fork.c"
-	printf 'int t;\n' >"$d/kernel/fork_kunit.c"
+	mkdir -p "$d/kernel/tests"
+	printf 'int a;\n#include "tests/fork_kunit.c"\n' >"$d/kernel/fork.c"
+	printf 'int t;\n' >"$d/kernel/tests/fork_kunit.c"
 	printf 'int b2;\n' >"$d/mm/mmap.c"
 	printf 'int c;\n' >"$d/mm/tests.c"
 	git -C "$d" add -A
@@ -822,7 +823,7 @@ test_series_objects() {
 		series_objects
 		printf '%s\n' "${OBJS[@]}" | sort | tr '\n' ' '
 	) || got="series_objects failed"
-	report "check-series.sh objects: an included C file is built with its includer" \
+	report "check-series.sh objects: a C file included from below is built with its includer" \
 		"$([[ "$got" == "kernel/fork.o mm/mmap.o mm/tests.o " ]] && echo 0 || echo 1)" "got: $got"
 }
 

@@ -119,10 +119,10 @@ absent() {
 # aside), and OBJS to the objects of its C files.  Every one of them must
 # build with check.config: one it leaves out fails its build ("no rule to
 # make"), never drops out of the check unseen.  A C file that another
-# touched C file of its directory includes (#include "file.c") is built
-# as part of that one's object.
+# touched C file includes from its directory or below (#include "file.c",
+# #include "tests/file.c") is built as part of that one's object.
 series_objects() {
-	local rev="${1:-${COMMITS[-1]}}" f g included
+	local rev="${1:-${COMMITS[-1]}}" f g dir included
 	local -a files=()
 
 	OBJS=()
@@ -132,9 +132,10 @@ series_objects() {
 	for f in "${files[@]}"; do
 		included=0
 		for g in "${files[@]}"; do
-			[[ "$g" != "$f" && "${g%/*}" == "${f%/*}" ]] || continue
+			dir="${g%/*}/"
+			[[ "$g" != "$f" && "$f" == "$dir"* ]] || continue
 			# grep reads it all: no SIGPIPE for git under pipefail.
-			if git -C "$TREE_DIR" show "$rev:$g" | grep -xF "#include \"${f##*/}\"" >/dev/null; then
+			if git -C "$TREE_DIR" show "$rev:$g" | grep -xF "#include \"${f#"$dir"}\"" >/dev/null; then
 				included=1
 			fi
 		done
