@@ -187,17 +187,8 @@ main() {
 	rm -rf "$LOG_DIR"
 	mkdir -p "$LOG_DIR"
 
-	series_patches
-	base_fetch
-	TREE_DIR="$TREE_WORK/robot"
-	take_lock "$(lock_name "$TREE_DIR")"
 	LAST=0
-	check "git am: ${#SERIES[@]} patches of $TREE onto base ${BASE_COMMIT:0:12}" am \
-		apply_patches "$TREE_DIR" "${SERIES[@]}"
-	if [[ $FAILED -ne 0 ]]; then
-		totals
-		exit 1
-	fi
+	series_work_tree robot
 	mapfile -t COMMITS < <(git -C "$TREE_DIR" rev-list --reverse "$BASE_REF..HEAD")
 	# The files the whole series touches, and the objects of its C files.
 	series_objects HEAD

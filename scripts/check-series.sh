@@ -178,17 +178,8 @@ main() {
 	LOG_DIR="$CACHE_DIR/logs/check-$TREE"
 	mkdir -p "$LOG_DIR"
 
-	series_patches
-	base_fetch
-	TREE_DIR="$TREE_WORK/patched-check"
-	take_lock "$(lock_name "$TREE_DIR")"
 	LAST=0
-	check "git am: ${#SERIES[@]} patches of $TREE onto base ${BASE_COMMIT:0:12}" am \
-		apply_patches "$TREE_DIR" "${SERIES[@]}"
-	if [[ $FAILED -ne 0 ]]; then
-		totals
-		exit 1
-	fi
+	series_work_tree patched-check
 
 	for i in "${!SERIES[@]}"; do
 		check "checkpatch --strict ${SERIES[i]##*/}" "checkpatch-$((i + 1))" checkpatch_one "${SERIES[i]}"

@@ -143,3 +143,20 @@ series_objects() {
 	done
 	[[ ${#OBJS[@]} -gt 0 ]] || die "the series of $TREE touches no C file outside tools/"
 }
+
+# series_work_tree NAME: the tree's series on its base in the work tree
+# $TREE_WORK/NAME (TREE_DIR), locked for the rest of the run.  git am of
+# the whole series is the first check; when it fails, the run ends there
+# (its totals, exit 1): nothing after it would test the series.
+series_work_tree() {
+	series_patches
+	base_fetch
+	TREE_DIR="$TREE_WORK/$1"
+	take_lock "$(lock_name "$TREE_DIR")"
+	check "git am: ${#SERIES[@]} patches of $TREE onto base ${BASE_COMMIT:0:12}" am \
+		apply_patches "$TREE_DIR" "${SERIES[@]}"
+	if [[ $FAILED -ne 0 ]]; then
+		totals
+		exit 1
+	fi
+}
