@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# For every version of a tree's linux-source package that Debian's archive
+# For every version of a tree's linux-source packages that Debian's archive
 # serves, say whether the tree's series applies to it.  Reads the live
 # archive: not part of the test command.
 set -euo pipefail
@@ -10,9 +10,12 @@ PROG=$(basename "$0")
 # shellcheck source=scripts/lib/all.sh
 source "$(cd "$(dirname "$0")" && pwd)/lib/all.sh"
 
-# Suites that may carry a 6.12 kernel, each reached through a private apt
-# configuration in the cache (never the machine's): SUITE=MIRROR.
+# Suites that may carry a kernel of a tree, each reached through a private
+# apt configuration in the cache (never the machine's): SUITE=MIRROR.
 declare -A SUITE_MIRROR=(
+	[experimental]=http://deb.debian.org/debian
+	[sid]=http://deb.debian.org/debian
+	[forky]=http://deb.debian.org/debian
 	[trixie]=http://deb.debian.org/debian
 	[trixie-updates]=http://deb.debian.org/debian
 	[trixie-security]=http://deb.debian.org/debian-security
@@ -20,27 +23,41 @@ declare -A SUITE_MIRROR=(
 	[bookworm-security]=http://deb.debian.org/debian-security
 	[bookworm-backports]=http://deb.debian.org/debian
 )
-DEFAULT_SUITES="trixie,trixie-security,trixie-updates,bookworm-security,bookworm-backports"
+# tree_defaults: "TREE: PACKAGES in SUITES" for each tree of the table.
+tree_defaults() {
+	local t
+
+	for t in "${KNOWN_TREES[@]}"; do
+		(
+			tree_vars "$t"
+			printf '%s%s: %s in %s\n' "$1" "$t" "$TREE_PKG_RE" \
+				"$(IFS=,; printf '%s' "${TREE_VERSION_SUITES[*]}")"
+		)
+	done
+}
 
 usage() {
 	cat <<EOT
 Usage: $PROG [OPTIONS]
 
-List every version of the tree's Debian source package (6.12.y:
-linux-source-6.12) in the given suites of Debian's archive, each suite read
-through a private apt configuration in \$CACHE_DIR/apt/<suite> (the
-machine's apt is never used or changed), and for each version: download the
-package (apt checks it against the signed index), take from its tarball the
-files the series changes, and git am the series onto them.  Prints one line
-per version: "applies" or "conflicts: patch N (SUBJECT) in FILE".  The
-pinned version is marked.  It reads a live archive, so its answer changes
-with the archive; it is not part of the test command.
+List every version of the tree's Debian source packages (those whose name
+matches the tree table's TREE_PKG_RE) in the given suites of Debian's
+archive, each suite read through a private apt configuration in
+\$CACHE_DIR/apt/<suite> (the machine's apt is never used or changed), and
+for each version: download the package (apt checks it against the signed
+index), take from its tarball the files the series changes, and git am
+the series, its prerequisites first, onto them.  Prints one line per
+version: "applies" or "conflicts: patch N (SUBJECT) in FILE".  The pinned
+version is marked.  It reads a live archive, so its answer changes with
+the archive; it is not part of the test command.
+
+Packages and suites of each tree (the tree table's):
+$(tree_defaults "  ")
 
 Options:
       --tree TREE       tree (default: $DEFAULT_TREE; known: ${KNOWN_TREES[*]})
       --suites LIST     suites, comma separated, in this order (default:
-                        $DEFAULT_SUITES;
-                        known: ${!SUITE_MIRROR[*]})
+                        the tree's, above; known: ${!SUITE_MIRROR[*]})
       --markdown FILE   also write the table as Markdown, with today's date
       --keep-debs       keep every downloaded package in \$CACHE_DIR/debs
                         (default: only the pinned one is kept)
@@ -97,41 +114,50 @@ use_suite() {
 	base_apt_setup
 }
 
-# fetch_deb SUITE VERSION: set DEB to the package, downloaded if needed.
-fetch_deb() {
-	local suite="$1" ver="$2"
+# suite_packages: the source packages of the current suite's index whose
+# name matches TREE_PKG_RE, sorted by version.
+suite_packages() {
+	apt-cache "${APT_OPTS[@]}" pkgnames linux-source- 2>/dev/null |
+		grep -xE -- "$TREE_PKG_RE" | sort -V || true
+}
 
-	DEB="$CACHE_DIR/debs/${TREE_PKG}_${ver}_all.deb"
+# fetch_deb SUITE PKG VERSION: set DEB to the package, downloaded if needed.
+fetch_deb() {
+	local suite="$1" pkg="$2" ver="$3" pin_pkg="$TREE_PKG"
+
+	DEB="$CACHE_DIR/debs/${pkg}_${ver}_all.deb"
 	[[ ! -f "$DEB" ]] || return 0
 	use_suite "$suite"
 	mkdir -p "$CACHE_DIR/debs"
+	TREE_PKG="$pkg"
 	base_download "$ver" "$DEB"
-	[[ $KEEP -eq 1 || "$ver" == "$TREE_VERSION" ]] || FETCHED+=("$DEB")
+	TREE_PKG="$pin_pkg"
+	[[ $KEEP -eq 1 || "$pkg=$ver" == "$TREE_PKG=$TREE_VERSION" ]] || FETCHED+=("$DEB")
 }
 
-# try_version DEB: apply the series to the files it changes, taken from the
-# tarball of DEB; set RESULT.
+# try_version DEB PKG: apply the series to the files it changes, taken
+# from the tarball of DEB (package PKG); set RESULT.
 try_version() {
-	local deb="$1" dir members=() f out n subj file
+	local deb="$1" pkg="$2" dir members=() f out n subj file
 
 	dir=$(mktemp -d "$CACHE_DIR/tmp.versions.XXXXXX")
 	TMPDIRS+=("$dir")
 	for f in Makefile "${FILES[@]}"; do
-		members+=("$TREE_PKG/$f")
+		members+=("$pkg/$f")
 	done
-	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$TREE_PKG.tar.xz" |
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$pkg.tar.xz" |
 		tar -xJ -C "$dir" "${members[@]}" ||
 		die "could not take ${#members[@]} files out of $deb"
-	git_fixed -C "$dir/$TREE_PKG" init -q
-	git_fixed -C "$dir/$TREE_PKG" add -f -A .
-	git_fixed -C "$dir/$TREE_PKG" commit -q -m base
-	if out=$(git_fixed -C "$dir/$TREE_PKG" am -q "${SERIES[@]}" 2>&1); then
-		RESULT="applies (Linux $(kernel_version "$dir/$TREE_PKG"))"
+	git_fixed -C "$dir/$pkg" init -q
+	git_fixed -C "$dir/$pkg" add -f -A .
+	git_fixed -C "$dir/$pkg" commit -q -m base
+	if out=$(git_fixed -C "$dir/$pkg" am -q "${SERIES[@]}" 2>&1); then
+		RESULT="applies (Linux $(kernel_version "$dir/$pkg"))"
 	else
 		n=$(sed -n 's/^Patch failed at \([0-9]*\) .*/\1/p' <<<"$out" | head -n1)
 		subj=$(sed -n 's/^Patch failed at [0-9]* \(.*\)$/\1/p' <<<"$out" | head -n1)
 		file=$(sed -n 's/^error: patch failed: \([^:]*\):.*/\1/p; s/^error: \([^:]*\): does not exist in index/\1/p' <<<"$out" | head -n1)
-		RESULT="conflicts: patch ${n:-?} (${subj:-?}) in ${file:-?} (Linux $(kernel_version "$dir/$TREE_PKG"))"
+		RESULT="conflicts: patch ${n:-?} (${subj:-?}) in ${file:-?} (Linux $(kernel_version "$dir/$pkg"))"
 	fi
 	rm -rf "$dir"
 }
@@ -146,7 +172,7 @@ cleanup() {
 }
 
 main() {
-	local opts suites="$DEFAULT_SUITES" markdown="" s v result mark list=() rows=() vers=() pins=0
+	local opts suites="" markdown="" s v p result mark list=() rows=() vers=() pkgs=() pins=0
 	local -A seen=()
 
 	KEEP=0
@@ -166,7 +192,7 @@ main() {
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
 	if [[ $pins -eq 1 ]]; then
-		[[ -z "$markdown" && $KEEP -eq 0 && "$suites" == "$DEFAULT_SUITES" ]] ||
+		[[ -z "$markdown" && $KEEP -eq 0 && -z "$suites" ]] ||
 			die "--pins reads each tree's own suites: no --suites, --markdown or --keep-debs with it"
 		[[ -n "$TREE" ]] && set -- "$TREE" || set -- "${KNOWN_TREES[@]}"
 		common_opts_check
@@ -175,7 +201,11 @@ main() {
 		return 0
 	fi
 	common_opts_check
-	mapfile -t list < <(split_list "$suites")
+	if [[ -n "$suites" ]]; then
+		mapfile -t list < <(split_list "$suites")
+	else
+		list=("${TREE_VERSION_SUITES[@]}")
+	fi
 	for s in "${list[@]}"; do
 		[[ -n "${SUITE_MIRROR[$s]:-}" ]] || die "unknown suite '$s' (known: ${!SUITE_MIRROR[*]})"
 	done
@@ -198,34 +228,42 @@ PY
 	FETCHED=()
 	trap cleanup EXIT
 
-	log "$TREE: ${#SERIES[@]} patches touching ${#FILES[@]} existing files; suites: ${list[*]}"
+	log "$TREE: ${#SERIES[@]} patches touching ${#FILES[@]} existing files; packages /$TREE_PKG_RE/; suites: ${list[*]}"
 	for s in "${list[@]}"; do
 		use_suite "$s"
-		mapfile -t vers < <(base_versions | sort -u)
-		[[ ${#vers[@]} -gt 0 ]] || { log "$s: no $TREE_PKG"; rows+=("$s|none|-"); continue; }
-		for v in "${vers[@]}"; do
-			if [[ -n "${seen[$v]:-}" ]]; then
-				rows+=("$s|$v|${seen[$v]} (see above)")
-				continue
-			fi
-			fetch_deb "$s" "$v"
-			try_version "$DEB"
-			result="$RESULT"
-			seen[$v]="$result"
-			mark=""
-			[[ "$v" != "$TREE_VERSION" ]] || mark=" (the pin)"
-			printf '%-20s %-22s %s%s\n' "$s" "$v" "$result" "$mark"
-			rows+=("$s|$v$mark|$result")
-			if [[ $KEEP -eq 0 && "$v" != "$TREE_VERSION" ]]; then
-				rm -f "$DEB"
-			fi
+		mapfile -t pkgs < <(suite_packages)
+		if [[ ${#pkgs[@]} -eq 0 ]]; then
+			log "$s: no package matches $TREE_PKG_RE"
+			printf '%-20s %-18s %-22s %s\n' "$s" none - -
+			rows+=("$s|none|-|-")
+			continue
+		fi
+		for p in "${pkgs[@]}"; do
+			mapfile -t vers < <(index_versions "$p" | sort -u -V)
+			for v in "${vers[@]}"; do
+				mark=""
+				[[ "$p=$v" != "$TREE_PKG=$TREE_VERSION" ]] || mark=" (the pin)"
+				if [[ -n "${seen[$p=$v]:-}" ]]; then
+					result="${seen[$p=$v]} (see above)"
+				else
+					fetch_deb "$s" "$p" "$v"
+					try_version "$DEB" "$p"
+					result="$RESULT"
+					seen[$p=$v]="$result"
+					if [[ $KEEP -eq 0 && -z "$mark" ]]; then
+						rm -f "$DEB"
+					fi
+				fi
+				printf '%-20s %-18s %-22s %s%s\n' "$s" "$p" "$v" "$result" "$mark"
+				rows+=("$s|$p|$v$mark|$result")
+			done
 		done
 	done
 	if [[ -n "$markdown" ]]; then
 		{
 			printf 'Made %s with `scripts/debian-versions.sh --tree %s`.\n\n' "$(date -u +%Y-%m-%d)" "$TREE"
-			printf '| suite | %s | series |\n| --- | --- | --- |\n' "$TREE_PKG"
-			printf '%s\n' "${rows[@]}" | awk -F'|' '{printf "| %s | %s | %s |\n", $1, $2, $3}'
+			printf '| suite | package | version | series |\n| --- | --- | --- | --- |\n'
+			printf '%s\n' "${rows[@]}" | awk -F'|' '{printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4}'
 		} >"$markdown"
 		log "wrote $markdown"
 	fi

@@ -204,8 +204,8 @@ test_options() {
 		"$REPO_DIR/scripts/stress-ng.sh" --seconds 0
 	expect_error "stress-ng.sh --results inside the repository" "must be outside this repository" \
 		"$REPO_DIR/scripts/stress-ng.sh" --results "$REPO_DIR/results"
-	expect_error "debian-versions.sh --suites sid" "unknown suite 'sid'" \
-		"$REPO_DIR/scripts/debian-versions.sh" --suites trixie,sid
+	expect_error "debian-versions.sh --suites hamm" "unknown suite 'hamm'" \
+		"$REPO_DIR/scripts/debian-versions.sh" --suites trixie,hamm
 }
 
 # A check must fail when any of its steps fails, not only its last one.

@@ -28,6 +28,10 @@ BROKEN_COMMON=($'charge-leak\tpages of commit charge not given back'
 #   TREE_VERSION, TREE_SHA256, TREE_BASE_COMMIT, TREE_DEBCONFIG_SHA256
 #                           the pins, read from scripts/pins/<tree> (see
 #                           tree_pins; scripts/repin.sh moves them)
+#   TREE_PKG_RE             ERE of the Debian source packages whose every
+#                           version scripts/debian-versions.sh checks the
+#                           series on: the base's package and its siblings
+#   TREE_VERSION_SUITES     the suites debian-versions.sh reads by default
 #   TREE_APT_SUITE          suite of the package when the machine's apt does
 #                           not list it (reached through a private apt
 #                           configuration in the cache), else empty
@@ -120,6 +124,9 @@ tree_vars() {
 	case "$TREE" in
 	6.12.y)
 		TREE_PKG=linux-source-6.12
+		TREE_PKG_RE='linux-source-6\.12'
+		TREE_VERSION_SUITES=(trixie trixie-security trixie-updates bookworm-security
+				     bookworm-backports)
 		TREE_IMPORT_NAME="Linux 6.12 base import"
 		TREE_IMPORT_EMAIL="base@forkfix.invalid"
 		TREE_IMPORT_DATE="2026-11-14T12:56:00+00:00"
@@ -174,6 +181,9 @@ tree_vars() {
 		;;
 	mainline)
 		TREE_PKG=linux-source-7.3
+		# Every 7.x: testing and unstable carry 7.2 as linux-source-7.2.
+		TREE_PKG_RE='linux-source-7\.[0-9]+'
+		TREE_VERSION_SUITES=(trixie-backports forky sid experimental)
 		TREE_APT_SUITE=trixie-backports
 		TREE_IMPORT_NAME="Linux 7.3 base import"
 		TREE_IMPORT_EMAIL="base@forkfix.invalid"
