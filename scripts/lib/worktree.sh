@@ -11,7 +11,9 @@
 
 # reset_worktree DIR [COMMIT]: make DIR a clean work tree of the base
 # repository at COMMIT (default: the base tag), reusing it if it is one.
-# Build directories (.build-*) survive.
+# Build directories (.build-*) survive; every other file git does not
+# track goes, ignored ones too (Debian's .gitignore ignores everything, so
+# a file that quilt created would outlive a plain git clean).
 reset_worktree() {
 	local dir="$1" commit="${2:-$BASE_REF}" top
 
@@ -20,7 +22,7 @@ reset_worktree() {
 	   [[ "$(git -C "$dir" rev-parse --git-common-dir 2>/dev/null)" -ef "$BASE_DIR/.git" ]]; then
 		git -C "$dir" am --abort >/dev/null 2>&1 || true
 		git -C "$dir" checkout -q -f --detach "$commit"
-		git -C "$dir" clean -q -f -d -e '/.build-*'
+		git -C "$dir" clean -q -f -d -x -e '/.build-*'
 		return 0
 	fi
 	if [[ -e "$dir" ]]; then
