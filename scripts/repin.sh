@@ -35,6 +35,10 @@ error line and leaves the repository as it was:
 Prose that quotes measured figures (README.md, scripts/cover/<tree>.txt)
 is not rewritten: it says which version it was measured on.
 
+A new tree (an entry in the tree table, its series in patches/<tree>/, no
+scripts/pins/<tree> yet) gets its first pins the same way; its Debian
+configurations are pinned for every architecture of the arch table.
+
 Options:
       --version VER     the Debian version to pin (required; $DEFAULT_TREE now:
                         $TREE_PKG $TREE_VERSION)
@@ -53,7 +57,11 @@ BACKUP=""
 RESTORE=0
 cleanup() {
 	if [[ $RESTORE -eq 1 && -n "$BACKUP" ]]; then
-		cp "$BACKUP/pin" "$PIN_FILE"
+		if [[ -f "$BACKUP/pin" ]]; then
+			cp "$BACKUP/pin" "$PIN_FILE"
+		else
+			rm -f "$PIN_FILE"
+		fi
 		rm -rf "${TREE_PATCH_DIR:?}"
 		cp -a "$BACKUP/patches" "$TREE_PATCH_DIR"
 		log "restored scripts/pins/$TREE and patches/$TREE/"
@@ -167,7 +175,7 @@ what_changed() {
 }
 
 main() {
-	local dry=0 opts debarch w p old_ver head where
+	local dry=0 opts debarch w p a old_ver head where
 
 	NEW=""
 	opts=$(getopt -o hn -l help,version:,dry-run,tree:,no-install -n "$PROG" -- "$@") ||
@@ -183,10 +191,17 @@ main() {
 		esac
 	done
 	[[ $# -eq 0 ]] || die "unexpected argument: $1 (see --help)"
+	PINS_OPTIONAL=1
 	common_opts_check
+	PIN_FILE="$REPO_DIR/scripts/pins/$TREE"
+	if [[ ! -f "$PIN_FILE" && -n "$TREE_DEBCONFIG_PKG" ]]; then
+		for a in "${KNOWN_ARCHES[@]}"; do
+			arch_vars "$a"
+			TREE_DEBCONFIG_SHA256+=("$DEBARCH:new")
+		done
+	fi
 	[[ -n "$NEW" ]] || die "--version is required (see --help; the archive: scripts/get-base.sh --tree $TREE --list)"
 	[[ "$NEW" =~ ^[0-9][A-Za-z0-9.+~-]*$ ]] || die "--version takes a Debian version, not '$NEW'"
-	PIN_FILE="$REPO_DIR/scripts/pins/$TREE"
 	old_ver="$TREE_VERSION"
 	[[ $dry -eq 1 || "$NEW" != "$old_ver" ]] ||
 		{ log "$TREE is already pinned to $TREE_PKG $NEW: nothing to do"; exit 0; }
@@ -238,7 +253,7 @@ main() {
 
 	# 4. Pins and re-export; restored if anything fails from here.
 	BACKUP=$(mktemp -d)
-	cp "$PIN_FILE" "$BACKUP/pin"
+	[[ ! -f "$PIN_FILE" ]] || cp "$PIN_FILE" "$BACKUP/pin"
 	# The whole directory: prerequisite series and the DEP-3 form too.
 	cp -a "$TREE_PATCH_DIR" "$BACKUP/patches"
 	RESTORE=1
@@ -251,7 +266,7 @@ main() {
 	while IFS= read -r p; do
 		log "  ${p#"$BACKUP/patches/"}: $(what_changed "$p" "$TREE_PATCH_DIR/${p#"$BACKUP/patches/"}")"
 	done < <(find "$BACKUP/patches" -name '*.patch' ! -path '*/dep3/*' | sort)
-	log "$TREE moved from $TREE_PKG $old_ver to $NEW (base-commit $NEW_COMMIT)."
+	log "$TREE moved from $TREE_PKG ${old_ver:-(no pin)} to $NEW (base-commit $NEW_COMMIT)."
 	log "next: review 'git diff', run scripts/test.sh --tree $TREE, update the prose that names the version"
 }
 

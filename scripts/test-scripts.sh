@@ -33,6 +33,8 @@ problem, and leaves nothing half-done:
   - repin.sh without or with a malformed --version, or one the index
     lacks (both trees): one error line, no pin or patch changed; its dry
     run prints the index's sha256; a malformed pin file stops tree_vars;
+    a tree with no pin file: get-base.sh names the repin command, and
+    repin.sh's dry run gives its first pins;
   - run-qemu.sh without QEMU, as a user who cannot install it;
   - the trailer check of check-series.sh on a message with a cut-off Fixes:
     and on one with text among its trailers;
@@ -469,6 +471,25 @@ test_repin() {
 		report "repin.sh --dry-run --version $newest: the index's sha256, a config pin per arch" 1 \
 			"$(tail -n1 "$TMP/err")"
 	fi
+
+	# A new tree: no pin file.  Other scripts stop with the repin command;
+	# repin.sh's dry run gives its first pins, a config pin per arch.
+	pin_copy "$TMP/repo-new" "$TREE_VERSION"
+	rm "$TMP/repo-new/scripts/pins/mainline"
+	tree_vars mainline
+	expect_error "get-base.sh of a tree with no pin file: the repin command" \
+		"$(ere "no pin file for tree mainline: $TMP/repo-new/scripts/pins/mainline (write it: scripts/repin.sh --tree mainline --version VER)")" \
+		"$TMP/repo-new/scripts/get-base.sh" --tree mainline
+	if "$TMP/repo-new/scripts/repin.sh" --tree mainline --dry-run --version "$TREE_VERSION" \
+		>"$TMP/out" 2>"$TMP/err" &&
+	   grep -qx "version $TREE_VERSION" "$TMP/out" && grep -qx "source-sha256 $TREE_SHA256" "$TMP/out" &&
+	   [[ "$(grep -c '^config-sha256 [a-z0-9]* [0-9a-f]\{64\}$' "$TMP/out")" -eq ${#KNOWN_ARCHES[@]} ]]; then
+		report "repin.sh --dry-run of a tree with no pin file: its first pins, a config pin per arch" 0
+	else
+		report "repin.sh --dry-run of a tree with no pin file: its first pins, a config pin per arch" 1 \
+			"$(tail -n1 "$TMP/err")"
+	fi
+	rm -rf "$TMP/repo-new"
 
 	mkdir -p "$bad"
 	# NAME<TAB>LINE: the pin file of the default tree, its version line

@@ -239,12 +239,21 @@ tree_vars() {
 #   config-sha256 DEBARCH SUM
 #                           one "DEBARCH:SUM" word of TREE_DEBCONFIG_SHA256
 #                           per architecture of TREE_DEBCONFIG_PKG
-# Dies on a missing file, an unknown key, a malformed value or a missing
-# pin.
+# Dies on a missing file (unless PINS_OPTIONAL=1: repin.sh, for a new
+# tree, then leaves the pins empty), an unknown key, a malformed value or a
+# missing pin.
 tree_pins() {
 	local file="$1" key val rest n=0
 
-	[[ -f "$file" ]] || die "no pin file for tree $TREE: $file"
+	if [[ ! -f "$file" ]]; then
+		# scripts/repin.sh writes the first pins of a new tree.
+		if [[ "${PINS_OPTIONAL:-0}" == 1 ]]; then
+			TREE_VERSION="" TREE_SHA256="" TREE_BASE_COMMIT=""
+			TREE_DEBCONFIG_SHA256=()
+			return 0
+		fi
+		die "no pin file for tree $TREE: $file (write it: scripts/repin.sh --tree $TREE --version VER)"
+	fi
 	TREE_VERSION="" TREE_SHA256="" TREE_BASE_COMMIT=""
 	TREE_DEBCONFIG_SHA256=()
 	while read -r key val rest || [[ -n "$key" ]]; do
