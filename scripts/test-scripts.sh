@@ -35,6 +35,8 @@ problem, and leaves nothing half-done:
     run prints the index's sha256; a malformed pin file stops tree_vars;
     a tree with no pin file: get-base.sh names the repin command, and
     repin.sh's dry run gives its first pins;
+  - the plan tables of README.md and docs/test-plan.md name each tree's
+    steps of the tree table, in order (one without qemu-5level fails);
   - run-qemu.sh without QEMU, as a user who cannot install it;
   - the trailer check of check-series.sh on a message with a cut-off Fixes:
     and on one with text among its trailers;
@@ -1238,11 +1240,59 @@ test_hang() {
 	fi
 }
 
+# plan_steps CELL: the step names of a plan cell of a Markdown table
+# ("apply; series x86_64 (...); kunit x86_64"), one a line.
+plan_steps() {
+	tr ';' '\n' <<<"$1" | awk '{print $1}' | sed '/^$/d'
+}
+
+# plan_row FILE TREE: 0 when FILE's plan table names, for TREE, the steps
+# of the tree table's TREE_CI and TREE_FULL in their order; else 1, with
+# what differs in PLAN_DETAIL.
+plan_row() {
+	local file="$1" row ci full want_ci want_full
+
+	tree_vars "$2"
+	want_ci=$(printf '%s\n' "${TREE_CI[@]%%:*}")
+	want_full=$(printf '%s\n' "${TREE_FULL[@]%%:*}")
+	row=$(grep -F -m1 "| $2 | " "$file" || true)
+	IFS='|' read -r _ _ ci full _ <<<"$row"
+	PLAN_DETAIL=""
+	if [[ -z "$row" ]]; then
+		PLAN_DETAIL="no row for $2"
+	elif [[ "$(plan_steps "$ci")" != "$want_ci" ]]; then
+		PLAN_DETAIL="default tier: $(plan_steps "$ci" | paste -sd,), the table: $(paste -sd, <<<"$want_ci")"
+	elif [[ "$(plan_steps "$full")" != "$want_full" ]]; then
+		PLAN_DETAIL="--full: $(plan_steps "$full" | paste -sd,), the table: $(paste -sd, <<<"$want_full")"
+	fi
+	[[ -z "$PLAN_DETAIL" ]]
+}
+
+# The plan tables of README.md and docs/test-plan.md name, for each tree,
+# the steps of the tree table's TREE_CI and TREE_FULL, in their order; a
+# README without one step of --full fails.
+test_plan_tables() {
+	local doc tree rc
+
+	for doc in README.md docs/test-plan.md; do
+		for tree in "${KNOWN_TREES[@]}"; do
+			rc=0
+			plan_row "$REPO_DIR/$doc" "$tree" || rc=1
+			report "$doc: the plan of $tree is the tree table's" "$rc" "$PLAN_DETAIL"
+		done
+	done
+	sed 's/ qemu-5level;//' "$REPO_DIR/README.md" >"$TMP/README-no-5level.md"
+	rc=0
+	plan_row "$TMP/README-no-5level.md" 6.12.y || rc=1
+	report "a plan table without qemu-5level: rejected" "$([[ $rc -eq 1 ]] && echo 0 || echo 1)" "$PLAN_DETAIL"
+}
+
 # The tests, in the order they run (each a test_NAME function); the slow
 # ones last.
 ALL_TESTS=(options shellcheck check_propagates check_judges missing_version private_apt
 	   pin_gone repin missing_qemu apply_detects dep3_judge robot_judge trailers_detects post_resigns
-	   stress_judge splat_re race_parse series_objects qemu_judge kunit_judge base_judge broken_judge selftests_leaks step_inversion)
+	   stress_judge splat_re race_parse series_objects qemu_judge kunit_judge base_judge broken_judge selftests_leaks step_inversion
+	   plan_tables)
 SLOW_TESTS=(bad_patch hang)
 
 main() {
