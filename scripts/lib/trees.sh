@@ -147,8 +147,8 @@ tree_vars() {
 			   mm/mmap.c:remove_mm_vmas mm/mmap.c:dup_mmap_abort)
 		TREE_PRESENT=($'mm/internal.h\tvoid free_pgtables\\([^)]*unsigned long tree_max\tfree_pgtables() takes tree_max'
 			      $'mm/vma.c\tvms->unmap_end, vms->vma_count, mm_wr_locked\tmunmap passes its side tree\'s count as tree_max'
-			      $'mm/memory.c\tWARN_ON_ONCE\\(!free_pgtables_vma_ok\\(tlb->mm, vma, ceiling\\)\\) &&\\s+vma->vm_mm != tlb->mm\\)\\s+return;\tfree_pgtables() checks the VMA it starts from (CONFIG_DEBUG_VM)'
-			      $'mm/memory.c\tWARN_ON_ONCE\\(!free_pgtables_vma_ok\\(tlb->mm, next, ceiling\\)\\) &&\\s+next->vm_mm != tlb->mm\\)\\s+return NULL;\tfree_pgtables() checks each VMA it reaches and stops at another mm\'s (CONFIG_DEBUG_VM)')
+			      $'mm/memory.c\tVM_WARN_ON_ONCE\\(!free_pgtables_vma_ok\\(tlb->mm, vma, ceiling\\)\\);\tfree_pgtables() checks the VMA it starts from (CONFIG_DEBUG_VM)'
+			      $'mm/memory.c\tVM_WARN_ON_ONCE\\(next && !free_pgtables_vma_ok\\(tlb->mm, next, ceiling\\)\\);\tfree_pgtables() checks each VMA it reaches (CONFIG_DEBUG_VM)')
 		TREE_ABSENT=($'kernel/fork.c\tXA_ZERO_ENTRY' $'mm/mmap.c mm/memory.c\txa_is_zero')
 		TREE_BASE_REASON="entries left in the tree"
 		TREE_BASE_EXCEPT=("no injection")
