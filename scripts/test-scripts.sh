@@ -530,9 +530,14 @@ test_missing_qemu() {
 	else
 		user_cmd=(env FORKFIX_CACHE="$TMP/cache" PATH="$bin")
 	fi
+	# A copy the unprivileged user can read, wherever this checkout is.
+	mkdir -p "$TMP/repo-noqemu"
+	cp -a "$REPO_DIR/run-qemu.sh" "$REPO_DIR/Kconfig.fragment" "$REPO_DIR/scripts" \
+		"$REPO_DIR/patches" "$REPO_DIR/kunit" "$TMP/repo-noqemu/"
+	chmod -R a+rX "$TMP/repo-noqemu"
 	expect_error "run-qemu.sh without QEMU, not root: names the apt-get line" \
 		"missing packages; run: apt-get install .*qemu-system-x86" \
-		"${user_cmd[@]}" "$REPO_DIR/run-qemu.sh" --arch x86_64
+		"${user_cmd[@]}" "$TMP/repo-noqemu/run-qemu.sh" --arch x86_64
 	if [[ -e "$TMP/cache" ]]; then
 		report "run-qemu.sh without QEMU leaves no cache behind" 1
 	else
