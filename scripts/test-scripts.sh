@@ -441,6 +441,21 @@ test_pin_gone() {
 	fi
 }
 
+# repin_dry_run NAME VERSION SHA256 CONFIGS REPIN [ARG...]: REPIN --dry-run
+# --version VERSION prints that version, that sha256 and CONFIGS config pins.
+repin_dry_run() {
+	local name="$1" ver="$2" sha="$3" configs="$4"
+	shift 4
+
+	if "$@" --dry-run --version "$ver" >"$TMP/out" 2>"$TMP/err" &&
+	   grep -qx "version $ver" "$TMP/out" && grep -qx "source-sha256 $sha" "$TMP/out" &&
+	   [[ "$(grep -c '^config-sha256 [a-z0-9]* [0-9a-f]\{64\}$' "$TMP/out")" -eq "$configs" ]]; then
+		report "$name" 0
+	else
+		report "$name" 1 "$(tail -n1 "$TMP/err")"
+	fi
+}
+
 # repin.sh: bad input fails with one line and changes nothing; its dry run
 # gives the sha256 the index gives; a malformed pin file stops every script.
 test_repin() {
@@ -465,14 +480,8 @@ test_repin() {
 	newest=$(offered_versions "$TREE_PKG")
 	newest="${newest%% *}"
 	sha=$(apt-cache show "$TREE_PKG=$newest" 2>/dev/null | awk '/^SHA256:/ {print $2; exit}')
-	if "$REPO_DIR/scripts/repin.sh" --dry-run --version "$newest" >"$TMP/out" 2>"$TMP/err" &&
-	   grep -qx "version $newest" "$TMP/out" && grep -qx "source-sha256 $sha" "$TMP/out" &&
-	   [[ "$(grep -c '^config-sha256 [a-z0-9]* [0-9a-f]\{64\}$' "$TMP/out")" -eq ${#TREE_DEBCONFIG_SHA256[@]} ]]; then
-		report "repin.sh --dry-run --version $newest: the index's sha256, a config pin per arch" 0
-	else
-		report "repin.sh --dry-run --version $newest: the index's sha256, a config pin per arch" 1 \
-			"$(tail -n1 "$TMP/err")"
-	fi
+	repin_dry_run "repin.sh --dry-run --version $newest: the index's sha256, a config pin per arch" \
+		"$newest" "$sha" "${#TREE_DEBCONFIG_SHA256[@]}" "$REPO_DIR/scripts/repin.sh"
 
 	# A new tree: no pin file.  Other scripts stop with the repin command;
 	# repin.sh's dry run gives its first pins, a config pin per arch.
@@ -482,15 +491,8 @@ test_repin() {
 	expect_error "get-base.sh of a tree with no pin file: the repin command" \
 		"$(ere "no pin file for tree mainline: $TMP/repo-new/scripts/pins/mainline (write it: scripts/repin.sh --tree mainline --version VER)")" \
 		"$TMP/repo-new/scripts/get-base.sh" --tree mainline
-	if "$TMP/repo-new/scripts/repin.sh" --tree mainline --dry-run --version "$TREE_VERSION" \
-		>"$TMP/out" 2>"$TMP/err" &&
-	   grep -qx "version $TREE_VERSION" "$TMP/out" && grep -qx "source-sha256 $TREE_SHA256" "$TMP/out" &&
-	   [[ "$(grep -c '^config-sha256 [a-z0-9]* [0-9a-f]\{64\}$' "$TMP/out")" -eq ${#KNOWN_ARCHES[@]} ]]; then
-		report "repin.sh --dry-run of a tree with no pin file: its first pins, a config pin per arch" 0
-	else
-		report "repin.sh --dry-run of a tree with no pin file: its first pins, a config pin per arch" 1 \
-			"$(tail -n1 "$TMP/err")"
-	fi
+	repin_dry_run "repin.sh --dry-run of a tree with no pin file: its first pins, a config pin per arch" \
+		"$TREE_VERSION" "$TREE_SHA256" "${#KNOWN_ARCHES[@]}" "$TMP/repo-new/scripts/repin.sh" --tree mainline
 	rm -rf "$TMP/repo-new"
 
 	mkdir -p "$bad"
