@@ -123,15 +123,13 @@ suite_packages() {
 
 # fetch_deb SUITE PKG VERSION: set DEB to the package, downloaded if needed.
 fetch_deb() {
-	local suite="$1" pkg="$2" ver="$3" pin_pkg="$TREE_PKG"
+	local suite="$1" pkg="$2" ver="$3"
 
 	DEB="$CACHE_DIR/debs/${pkg}_${ver}_all.deb"
 	[[ ! -f "$DEB" ]] || return 0
 	use_suite "$suite"
 	mkdir -p "$CACHE_DIR/debs"
-	TREE_PKG="$pkg"
-	base_download "$ver" "$DEB"
-	TREE_PKG="$pin_pkg"
+	base_download "$ver" "$DEB" "$pkg"
 	[[ $KEEP -eq 1 || "$pkg=$ver" == "$TREE_PKG=$TREE_VERSION" ]] || FETCHED+=("$DEB")
 }
 

@@ -174,22 +174,23 @@ base_cleanup() {
 	BASE_TMPDIRS=()
 }
 
-# Download the .deb of VERSION to DEB, or die listing what is on offer.
+# base_download VERSION DEB [PKG]: download the .deb of PKG (default: the
+# tree's TREE_PKG) at VERSION to DEB, or die listing what is on offer.
 base_download() {
-	local ver="$1" deb="$2" tmp versions=()
+	local ver="$1" deb="$2" pkg="${3:-$TREE_PKG}" tmp versions=()
 
 	need_tools apt-get apt-cache
 	base_apt_setup
-	mapfile -t versions < <(base_versions)
+	mapfile -t versions < <(index_versions "$pkg")
 	[[ ${#versions[@]} -gt 0 ]] ||
-		die "the archive index lists no $TREE_PKG at all (run 'apt-get update' first?${TREE_APT_SUITE:+ private index: $CACHE_DIR/apt/$TREE_APT_SUITE})"
+		die "the archive index lists no $pkg at all (run 'apt-get update' first?${TREE_APT_SUITE:+ private index: $CACHE_DIR/apt/$TREE_APT_SUITE})"
 	printf '%s\n' "${versions[@]}" | grep -qxF -- "$ver" ||
-		die "$TREE_PKG $ver is not in the archive; on offer: ${versions[*]} ($(repin_hint "$ver" "${versions[0]}"))"
+		die "$pkg $ver is not in the archive; on offer: ${versions[*]} ($(repin_hint "$ver" "${versions[0]}"))"
 	tmp=$(mktemp -d "$CACHE_DIR/tmp.download.XXXXXX")
 	BASE_TMPDIRS+=("$tmp")
-	log "downloading $TREE_PKG=$ver (about 150 MB)"
-	(cd "$tmp" && apt-get download -q "${APT_OPTS[@]}" "$TREE_PKG=$ver" >/dev/null 2>"$tmp/err") ||
-		die "apt-get download $TREE_PKG=$ver failed: $(grep -m1 '^E:' "$tmp/err" || tail -n1 "$tmp/err")"
+	log "downloading $pkg=$ver (about 150 MB)"
+	(cd "$tmp" && apt-get download -q "${APT_OPTS[@]}" "$pkg=$ver" >/dev/null 2>"$tmp/err") ||
+		die "apt-get download $pkg=$ver failed: $(grep -m1 '^E:' "$tmp/err" || tail -n1 "$tmp/err")"
 	mv "$tmp"/*.deb "$deb"
 }
 
