@@ -21,7 +21,8 @@ BROKEN_COMMON=($'charge-leak\tpages of commit charge not given back'
 	       $'parent-closed\tthe teardown closed VMAs of the parent'
 	       $'parent-harmed\tparent page at 0x[0-9a-f]+ lost its contents'
 	       $'parent-flags\tparent VMA [0-9]+ at 0x[0-9a-f]+ changed flags'
-	       $'rmap-left\t[1-9][0-9]* VMAs of the child still in anon_vma/i_mmap trees')
+	       $'rmap-left\t[1-9][0-9]* VMAs of the child still in anon_vma/i_mmap trees'
+	       $'parent-unlinked\tparent VMA [0-9]+ at 0x[0-9a-f]+ is not in its file\'s i_mmap tree')
 
 # tree_vars TREE: set the TREE_* variables of one tree.
 #   TREE_PKG                Debian source package of the base
@@ -132,7 +133,8 @@ tree_vars() {
 		TREE_IMPORT_DATE="2026-11-14T12:56:00+00:00"
 		TREE_SUITE=fork_dup_mmap
 		TREE_KCONFIG=FORK_KUNIT_TEST
-		TREE_PREFIX="PATCH 6.12.y"
+		# Not "6.12.y": that would read as a submission to stable.
+		TREE_PREFIX="PATCH RFC 6.12-debian"
 		TREE_CHANGE_ID="20261124-dup-mmap-teardown-6-12-4f1e2d7c9a05"
 		# Hardening, not a fix of a crash the base still has, so not
 		# stable material: to a distribution that carries such patches
