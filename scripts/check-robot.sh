@@ -22,7 +22,10 @@ the work tree \$CACHE_DIR/work/<tree>/robot and build the base and then
 every patch, as the kernel test robot builds posted patches:
   gcc    x86_64, gcc with W=1 and sparse (C=1): the objects of the C files
          the series touches (tinyconfig + scripts/configs/check.config and
-         the suite);
+         the suite); a kernel that refuses the checker ("C=1 specified,
+         but sparse is not available or not up to date") fails the build;
+         a tree whose kernel refuses Debian's sparse builds without it and
+         says why (mainline: 7.3 needs a sparse newer than 0.6.4);
   clang  x86_64, clang-19 (LLVM=-19) with W=1: the same objects;
   arm    32-bit ARM with LPAE, as Debian's armmp-lpae kernel (the one
          architecture Debian ships a 6.12 kernel for where
@@ -60,6 +63,10 @@ robot_vars() {
 		R_FRAGS=("$configs/check.config")
 		R_TARGET=objects
 		R_WHAT="x86_64 gcc W=1 + sparse"
+		if [[ -n "$TREE_NO_SPARSE" ]]; then
+			R_MAKE=(CC="ccache gcc" W=1)
+			R_WHAT="x86_64 gcc W=1 (no sparse: $TREE_NO_SPARSE)"
+		fi
 		;;
 	clang)
 		R_KARCH=x86_64
@@ -122,6 +129,16 @@ robot_config() {
 	}
 }
 
+# checker_refused LOG: did the kernel's make, in LOG, turn C=1 off because
+# the checker is missing or too old for it?  Dies if LOG cannot be read.
+checker_refused() {
+	local n
+
+	n=$(count_matches 'C=[12] specified, but .* is not available or not up to date' "$1") ||
+		die "cannot read the make log $1"
+	[[ "$n" -gt 0 ]]
+}
+
 # robot_build BUILD SHORT: configure and build the checked-out commit for
 # BUILD, the warnings of the touched files in $LOG_DIR/warnings-BUILD-SHORT.
 robot_build() {
@@ -140,6 +157,10 @@ robot_build() {
 		robot_make "$out" "${objs[@]}" 2>&1 | tee "$LOG_DIR/make-$build-$short.log"
 	else
 		robot_make "$out" "$R_TARGET" 2>&1 | tee "$LOG_DIR/make-$build-$short.log"
+	fi
+	if [[ " ${R_MAKE[*]} " == *" C=1 "* ]] && checker_refused "$LOG_DIR/make-$build-$short.log"; then
+		echo "the kernel refused sparse, so C=1 checked nothing (see the make log)"
+		return 1
 	fi
 	python3 "$LIB/robot_warnings.py" list "$TREE_DIR" "$LOG_DIR/make-$build-$short.log" \
 		"${TOUCHED[@]}" >"$LOG_DIR/warnings-$build-$short.txt"
@@ -209,4 +230,5 @@ main() {
 	totals
 }
 
-main "$@"
+# Sourced (by test-scripts.sh), it only defines its functions.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] || main "$@"

@@ -686,10 +686,25 @@ LOG
 	out=$(python3 "$LIB/robot_warnings.py" compare "$d/base.txt" "$d/new.txt") || rc=$?
 	[[ $rc -eq 1 && "$out" == *", 2 new"* && "$out" == *"kernel/fork.c  gcc/clang  warning: unused variable 'z'"* ]] ||
 		bad+=" new warnings: exit $rc ($out)"
+	# The kernel's refusal of the checker (C=1 turned off) is seen; a
+	# log without it, or with a checker that ran, is not a refusal; an
+	# unreadable log stops the script.
+	printf '%s\n' "$(cat "$d/base.log")" \
+		"../Makefile:1311: C=1 specified, but sparse is not available or not up to date" >"$d/refused.log"
+	rc=0
+	(source "$REPO_DIR/scripts/check-robot.sh"; checker_refused "$d/refused.log") || rc=$?
+	[[ $rc -eq 0 ]] || bad+=" refused checker not seen (exit $rc)"
+	rc=0
+	(source "$REPO_DIR/scripts/check-robot.sh"; checker_refused "$d/base.log") || rc=$?
+	[[ $rc -eq 1 ]] || bad+=" a log without the refusal read as one (exit $rc)"
+	rc=0
+	out=$( (source "$REPO_DIR/scripts/check-robot.sh"; checker_refused "$d/missing.log"; echo answered) 2>&1) || rc=$?
+	[[ $rc -ne 0 && "$out" == *"error: cannot read"* && "$out" != *answered* ]] ||
+		bad+=" an unreadable log read as an answer (exit $rc: $out)"
 	if [[ -z "$bad" ]]; then
-		report "check-robot.sh judge: touched files only, moved warnings old, new ones and second copies fail" 0
+		report "check-robot.sh judge: touched files only, moved warnings old, new ones, second copies and a refused sparse fail" 0
 	else
-		report "check-robot.sh judge: touched files only, moved warnings old, new ones and second copies fail" 1 "$bad"
+		report "check-robot.sh judge: touched files only, moved warnings old, new ones, second copies and a refused sparse fail" 1 "$bad"
 	fi
 }
 
