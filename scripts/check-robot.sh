@@ -23,9 +23,10 @@ every patch, as the kernel test robot builds posted patches:
   gcc    x86_64, gcc with W=1 and sparse (C=1): the objects of the C files
          the series touches (tinyconfig + scripts/configs/check.config and
          the suite); a kernel that refuses the checker ("C=1 specified,
-         but sparse is not available or not up to date") fails the build;
-         a tree whose kernel refuses Debian's sparse builds without it and
-         says why (mainline: 7.3 needs a sparse newer than 0.6.4);
+         but sparse is not available or not up to date") fails the build.
+         Debian 12's sparse (0.6.4) is too old for 7.3: for a tree that
+         names a suite for it (mainline: sid), sparse is built once from
+         that suite's Debian source package into \$CACHE_DIR/tools/;
   clang  x86_64, clang-19 (LLVM=-19) with W=1: the same objects;
   arm    32-bit ARM with LPAE, as Debian's armmp-lpae kernel (the one
          architecture Debian ships a 6.12 kernel for where
@@ -63,9 +64,9 @@ robot_vars() {
 		R_FRAGS=("$configs/check.config")
 		R_TARGET=objects
 		R_WHAT="x86_64 gcc W=1 + sparse"
-		if [[ -n "$TREE_NO_SPARSE" ]]; then
-			R_MAKE=(CC="ccache gcc" W=1)
-			R_WHAT="x86_64 gcc W=1 (no sparse: $TREE_NO_SPARSE)"
+		if [[ -n "${SPARSE:-}" ]]; then
+			R_MAKE+=(CHECK="$SPARSE")
+			R_WHAT="x86_64 gcc W=1 + sparse $SPARSE_VERSION ($TREE_SPARSE_SUITE)"
 		fi
 		;;
 	clang)
@@ -127,6 +128,45 @@ robot_config() {
 		echo "options not in .config as requested: $bad"
 		return 1
 	}
+}
+
+# debian_sparse: build sparse from the Debian source package of
+# TREE_SPARSE_SUITE, once, into $CACHE_DIR/tools/sparse-<version>/ (apt
+# checks the download against the suite's signed index); sets SPARSE and
+# SPARSE_VERSION.  Under the lock "tools".
+debian_sparse() {
+	local ver dir tmp orig=()
+
+	need_tools apt-get apt-cache tar make gcc
+	apt_private "$TREE_SPARSE_SUITE" "$TREE_SPARSE_MIRROR" "" src
+	ver=$(apt-cache "${APT_OPTS[@]}" showsrc sparse 2>/dev/null | awk '$1 == "Version:" { print $2; exit }')
+	[[ -n "$ver" ]] || die "$TREE_SPARSE_SUITE has no source package of sparse"
+	dir="$CACHE_DIR/tools/sparse-${ver//\~/_}"
+	SPARSE="$dir/sparse"
+	SPARSE_VERSION="$ver"
+	take_lock tools
+	if [[ ! -x "$SPARSE" ]]; then
+		log "building sparse $ver from $TREE_SPARSE_SUITE's source package into $dir"
+		mkdir -p "$CACHE_DIR/tools"
+		tmp=$(mktemp -d "$CACHE_DIR/tools/tmp.sparse.XXXXXX")
+		if ! (cd "$tmp" && apt-get -q "${APT_OPTS[@]}" source --download-only "sparse=$ver") \
+			>"$tmp/download.log" 2>&1; then
+			rm -rf "$tmp"
+			die "cannot download the source of sparse $ver from $TREE_SPARSE_SUITE"
+		fi
+		orig=("$tmp"/sparse_*.orig.tar.*)
+		mkdir "$tmp/src"
+		if ! tar -xf "${orig[0]}" -C "$tmp/src" --strip-components=1 ||
+		   ! make -C "$tmp/src" -j"$JOBS" sparse >"$tmp/build.log" 2>&1; then
+			rm -rf "$tmp"
+			die "cannot build sparse $ver from ${orig[0]##*/}"
+		fi
+		mkdir -p "$dir"
+		cp "$tmp/src/sparse" "$SPARSE.new"
+		mv "$SPARSE.new" "$SPARSE"
+		rm -rf "$tmp"
+	fi
+	release_lock tools
 }
 
 # checker_refused LOG: did the kernel's make, in LOG, turn C=1 off because
@@ -204,6 +244,9 @@ main() {
 		pkgs+=("robot-$b")
 	done
 	ensure_packages "${pkgs[@]}"
+	if [[ " ${BUILDS[*]} " == *" gcc "* && -n "$TREE_SPARSE_SUITE" ]]; then
+		debian_sparse
+	fi
 	LOG_DIR="$CACHE_DIR/logs/robot-$TREE"
 	rm -rf "$LOG_DIR"
 	mkdir -p "$LOG_DIR"

@@ -10,28 +10,33 @@
 # cache: its own sources list, lists and package cache; the machine's apt
 # configuration and state are never changed.
 #
-# apt_private SUITE MIRROR [DEBARCH]: set APT_OPTS, the options of
+# apt_private SUITE MIRROR [DEBARCH [src]]: set APT_OPTS, the options of
 # apt-get/apt-cache for SUITE (main) of MIRROR, for DEBARCH only when given
-# (default: the machine's), and refresh its index once a day.  Call it in
-# the shell that uses APT_OPTS, not in a subshell.
+# (default: the machine's; "" for it), of its source packages instead with
+# "src", and refresh its index once a day.  Call it in the shell that uses
+# APT_OPTS, not in a subshell.
 APT_OPTS=()
 APT_READY=0
 
 apt_private() {
-	local suite="$1" mirror="$2" debarch="${3:-}" dir keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	local suite="$1" mirror="$2" debarch="${3:-}" src="${4:-}" dir index=Packages deb=deb
+	local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 	dir="$CACHE_DIR/apt/$suite${debarch:+-$debarch}"
+	if [[ "$src" == src ]]; then
+		dir+=-src index=Sources deb=deb-src
+	fi
 	[[ -f "$keyring" ]] || die "$keyring is missing (package debian-archive-keyring)"
 	mkdir -p "$dir/sources.list.d" "$dir/preferences.d" "$dir/lists/partial" \
 		 "$dir/archives/partial"
 	# No packages installed: candidates come from the index alone, never
 	# from what the machine has installed.
 	: >"$dir/status"
-	printf 'deb [%ssigned-by=%s] %s %s main\n' "${debarch:+arch=$debarch }" "$keyring" \
+	printf '%s [%ssigned-by=%s] %s %s main\n' "$deb" "${debarch:+arch=$debarch }" "$keyring" \
 		"$mirror" "$suite" >"$dir/sources.list.new"
 	# A changed sources list (another mirror) invalidates the index.
 	if ! cmp -s "$dir/sources.list.new" "$dir/sources.list"; then
-		rm -f "$dir"/lists/*_Packages*
+		rm -f "$dir"/lists/*_"$index"*
 		mv "$dir/sources.list.new" "$dir/sources.list"
 	else
 		rm -f "$dir/sources.list.new"
@@ -46,7 +51,7 @@ apt_private() {
 		  -o "Acquire::Languages=none")
 	[[ -z "$debarch" ]] || APT_OPTS+=(-o "APT::Architecture=$debarch" -o "APT::Architectures=$debarch")
 	# Refresh the private index once a day (it is small: one suite, main).
-	if [[ -z "$(find "$dir/lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null)" ]]; then
+	if [[ -z "$(find "$dir/lists" -maxdepth 1 -name "*_$index*" -mmin -1440 2>/dev/null)" ]]; then
 		log "updating the private apt index for $suite${debarch:+ ($debarch)} ($dir)"
 		apt-get -q "${APT_OPTS[@]}" update >"$dir/update.log" 2>&1 ||
 			die "apt-get update of $suite${debarch:+ ($debarch)} failed: $(grep -m1 -E '^(E|Err):' "$dir/update.log" || tail -n1 "$dir/update.log")"

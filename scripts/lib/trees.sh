@@ -61,9 +61,11 @@ BROKEN_COMMON=($'charge-leak\tpages of commit charge not given back'
 #   TREE_MAIL_TO            To: of every mail; empty: the maintainers
 #                           scripts/get_maintainer.pl names (the rest, and
 #                           all of them when this is set, go to Cc:)
-#   TREE_NO_SPARSE          why check-robot.sh's gcc build of this tree runs
-#                           without sparse (C=1); empty: it runs sparse, and
-#                           a kernel that refuses the checker fails the build
+#   TREE_SPARSE_SUITE, _MIRROR
+#                           the suite whose Debian source package of sparse
+#                           check-robot.sh builds for this tree's C=1 builds;
+#                           empty: the machine's sparse.  Either way, a
+#                           kernel that refuses the checker fails the build
 #   TREE_DEP3               1: export-series.sh also writes the DEP-3 form
 #                           of the series (patches/<tree>/dep3/), which
 #                           check-apply.sh checks and applies with quilt
@@ -116,7 +118,8 @@ tree_vars() {
 	TREE_MAIL_TO=""
 	TREE_MAINT_TREE=""
 	TREE_DEP3=0
-	TREE_NO_SPARSE=""
+	TREE_SPARSE_SUITE=""
+	TREE_SPARSE_MIRROR=""
 	TREE_PREREQS=()
 	TREE_INFRA_PATCHES=0
 	TREE_APT_MIRROR=http://deb.debian.org/debian
@@ -199,8 +202,9 @@ tree_vars() {
 		TREE_PREFIX="PATCH"
 		# 7.3's scripts/checker-valid.sh asks for __typeof_unqual__,
 		# which the sparse Debian 12 serves (0.6.4) lacks: the kernel
-		# turns C=1 off, so asking for it would check nothing.
-		TREE_NO_SPARSE="7.3 refuses Debian 12's sparse 0.6.4 (no __typeof_unqual__)"
+		# would turn C=1 off.  sid's source package has it.
+		TREE_SPARSE_SUITE=sid
+		TREE_SPARSE_MIRROR=http://deb.debian.org/debian
 		TREE_CHANGE_ID="20261126-dup-mmap-map-count-0b7d61e2c3a4"
 		TREE_KDOC=(lib/kunit/test.c:kunit_init_parent_param_test mm/mmap.c:dup_mmap)
 		# The KUnit fix goes to the KUnit maintainers on its own: it
