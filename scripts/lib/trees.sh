@@ -22,7 +22,8 @@ BROKEN_COMMON=($'charge-leak\tpages of commit charge not given back'
 	       $'parent-harmed\tparent page at 0x[0-9a-f]+ lost its contents'
 	       $'parent-flags\tparent VMA [0-9]+ at 0x[0-9a-f]+ changed flags'
 	       $'rmap-left\t[1-9][0-9]* VMAs of the child still in anon_vma/i_mmap trees'
-	       $'parent-unlinked\tparent VMA [0-9]+ at 0x[0-9a-f]+ is not in its file\'s i_mmap tree')
+	       $'parent-unlinked\tparent VMA [0-9]+ at 0x[0-9a-f]+ is not in its file\'s i_mmap tree'
+	       $'parent-anon-unlinked\tparent VMA [0-9]+ at 0x[0-9a-f]+: [1-9][0-9]* anon_vma chain entries not in their trees')
 
 # tree_vars TREE: set the TREE_* variables of one tree.
 #   TREE_PKG                Debian source package of the base
