@@ -30,7 +30,8 @@ tree \$CACHE_DIR/work/<tree>/<patched|base>-kunit:
   --broken the series plus a deliberately broken teardown
            (kunit/<tree>/broken/NAME.patch, work tree broken-kunit);
            expected: a case fails with the message of the check the
-           variant targets (tree table)
+           variant targets (tree table), and no case crashed or was
+           cut short (a hang, an oops)
 Reads kunit.py's --json results and, for the reasons, its raw KTAP; prints
 one PASS/FAIL line per run and "N passed, N failed".
 
@@ -124,7 +125,10 @@ judge() {
 			[[ "${entry%%$'\t'*}" == "$name" ]] && regex="${entry#*$'\t'}"
 		done
 		python3 "$LIB/kunit_json.py" caught "$json" "$ktap" "$regex" | sed 's/^/    /' >&2 && ok=0
-		report "$TREE broken variant $name $arch: caught by '$regex' ($detail)" "$ok"
+		# Caught, and every case ran to its end: a suite that hangs or
+		# crashes on the break it was meant to report has not reported it.
+		[[ ${counts[3]} -eq 0 ]] || ok=1
+		report "$TREE broken variant $name $arch: caught by '$regex', no case crashed ($detail)" "$ok"
 		;;
 	esac
 }

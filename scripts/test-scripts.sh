@@ -57,7 +57,8 @@ problem, and leaves nothing half-done:
     series passes, and fails with a page-table error, a lockdep report, a
     skip the tree table does not allow, or a failed case; the negative
     control passes, and fails with a teardown case passing or failing for
-    another reason;
+    another reason; a broken variant whose message came before the kernel
+    hung fails;
   - test.sh's step(): a negative control passes only when its command
     fails, and the counts of a step's log add up;
   - test.sh's judge of a broken variant of the guest's checks: a console
@@ -982,7 +983,8 @@ test_kunit_judge() {
 	       'the series with a failed case|patched|kunit-6.12.y-x86_64.log|s/ ok 6 after shmem shared/ not ok 6 after shmem shared/|1'
 	       'the negative control, as it ran|base|kunit-base-6.12.y-x86_64.log||0'
 	       'the negative control with a teardown case passing|base|kunit-base-6.12.y-x86_64.log|s/not ok 5 after both anon neighbours/ok 5 after both anon neighbours/|1'
-	       'the negative control failing for another reason|base|kunit-base-6.12.y-x86_64.log|s/entries left in the tree/made-up reason/|1')
+	       'the negative control failing for another reason|base|kunit-base-6.12.y-x86_64.log|s/entries left in the tree/made-up reason/|1'
+	       'a broken variant caught, then a hang (a fork of the unlinked parent)|broken:parent-unlinked|kunit-broken-hang-6.12.y-x86_64.log||1')
 	for c in "${cases[@]}"; do
 		IFS='|' read -r name variant file edit want <<<"$c"
 		rm -rf "$d"
