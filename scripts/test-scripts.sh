@@ -57,8 +57,8 @@ problem, and leaves nothing half-done:
     series passes, and fails with a page-table error, a lockdep report, a
     skip the tree table does not allow, or a failed case; the negative
     control passes, and fails with a teardown case passing or failing for
-    another reason; a broken variant whose message came before the kernel
-    hung fails;
+    another reason; a broken variant passes when caught, and fails
+    without its message or when its message came before the kernel hung;
   - test.sh's step(): a negative control passes only when its command
     fails, and the counts of a step's log add up;
   - test.sh's judge of a broken variant of the guest's checks: a console
@@ -984,6 +984,8 @@ test_kunit_judge() {
 	       'the negative control, as it ran|base|kunit-base-6.12.y-x86_64.log||0'
 	       'the negative control with a teardown case passing|base|kunit-base-6.12.y-x86_64.log|s/not ok 5 after both anon neighbours/ok 5 after both anon neighbours/|1'
 	       'the negative control failing for another reason|base|kunit-base-6.12.y-x86_64.log|s/entries left in the tree/made-up reason/|1'
+	       'a broken variant, as it ran|broken:parent-unlinked|kunit-broken-6.12.y-x86_64.log||0'
+	       'a broken variant with its message gone|broken:parent-unlinked|kunit-broken-6.12.y-x86_64.log|s/is not in its file.s i_mmap tree/made-up reason/|1'
 	       'a broken variant caught, then a hang (a fork of the unlinked parent)|broken:parent-unlinked|kunit-broken-hang-6.12.y-x86_64.log||1')
 	for c in "${cases[@]}"; do
 		IFS='|' read -r name variant file edit want <<<"$c"
