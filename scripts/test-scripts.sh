@@ -857,8 +857,8 @@ test_series_objects() {
 	git -C "$d" -c user.name=t -c user.email=t@t commit -q -m base
 	git -C "$d" tag base
 	mkdir -p "$d/kernel/tests"
-	printf 'int a;\n#include "tests/fork_kunit.c"\n' >"$d/kernel/fork.c"
-	printf 'int t;\n' >"$d/kernel/tests/fork_kunit.c"
+	printf 'int a;\n#include "tests/fork_dup_mmap_kunit.c"\n' >"$d/kernel/fork.c"
+	printf 'int t;\n' >"$d/kernel/tests/fork_dup_mmap_kunit.c"
 	printf 'int b2;\n' >"$d/mm/mmap.c"
 	printf 'int c;\n' >"$d/mm/tests.c"
 	git -C "$d" add -A

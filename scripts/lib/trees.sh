@@ -140,7 +140,7 @@ tree_vars() {
 		TREE_IMPORT_EMAIL="base@forkfix.invalid"
 		TREE_IMPORT_DATE="2026-11-14T12:56:00+00:00"
 		TREE_SUITE=fork_dup_mmap
-		TREE_KCONFIG=FORK_KUNIT_TEST
+		TREE_KCONFIG=FORK_DUP_MMAP_KUNIT_TEST
 		# Not "6.12.y": that would read as a submission to stable.
 		TREE_PREFIX="PATCH RFC 6.12-debian"
 		TREE_CHANGE_ID="20261124-dup-mmap-teardown-6-12-4f1e2d7c9a05"
