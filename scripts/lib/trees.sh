@@ -48,7 +48,6 @@ BROKEN_COMMON=($'charge-leak\tpages of commit charge not given back'
 #   TREE_SUITE              KUnit suite name
 #   TREE_KCONFIG            config symbol of the suite
 #   TREE_CONFIG             extra config lines every kernel of the tree gets
-#   TREE_UM_CONFIG          extra config lines of its kunit.py runs on UML
 #   TREE_PREFIX             subject prefix of the exported patches
 #   TREE_CHANGE_ID          b4 change-id of the series
 #   TREE_PREREQS            "NAME<TAB>CHANGE-ID<TAB>N": series of their own
@@ -105,7 +104,6 @@ BROKEN_COMMON=($'charge-leak\tpages of commit charge not given back'
 tree_vars() {
 	TREE="$1"
 	TREE_CONFIG=()
-	TREE_UM_CONFIG=()
 	TREE_KDOC=()
 	TREE_PRESENT=()
 	TREE_ABSENT=()
@@ -169,10 +167,8 @@ tree_vars() {
 		TREE_SKIP_OK=($'all\teach allocation in turn\tsleeping allocations are exempt'
 			      $'um\tfork_fail_after_thp\tneeds CONFIG_TRANSPARENT_HUGEPAGE')
 		# KUnit's UML config of 6.12 turns on PCI over virtio without a
-		# device ID, and its init then warns ("No virtio device ID
-		# configured for PCI"), a splat in every UML run; the suite
-		# needs no PCI (mainline's KUnit config no longer does this).
-		TREE_UM_CONFIG=(CONFIG_UML_PCI_OVER_VIRTIO=n)
+		# device ID, whose init then warns ("No virtio device ID
+		# configured for PCI"): kunit/6.12.y/.kunitconfig turns it off.
 		# mm/swapfile.c of 6.12 also reports entries of unused swap.
 		TREE_SPLAT_RE='Unused swap (file|offset) entry'
 		TREE_BROKEN=("${BROKEN_COMMON[@]}" $'map-count-kept\tmap_count is [1-9]')
